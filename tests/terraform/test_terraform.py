@@ -17,9 +17,13 @@ ROOTS = [
 pytestmark = pytest.mark.usefixtures("prepared_lab")
 
 
-def tf(*args, cwd):
+def tf(*args, cwd, env=None):
     return run(
-        [terraform.binary(), *args], cwd=cwd, env=terraform.environ(), capture=True, check=False
+        [terraform.binary(), *args],
+        cwd=cwd,
+        env={**terraform.environ(), **(env or {})},
+        capture=True,
+        check=False,
     )
 
 
@@ -39,7 +43,8 @@ def test_validate(root):
 @pytest.mark.parametrize("root", [r for r in ROOTS if (r / "tests").is_dir()], ids=lambda p: p.name)
 def test_terraform_test(root):
     tf("init", "-backend=false", "-input=false", "-no-color", cwd=root)
-    out = tf("test", "-no-color", cwd=root)
+    # The root stack's workspace guard wants workspace == environment ("dev" in the tests).
+    out = tf("test", "-no-color", cwd=root, env={"TF_WORKSPACE": "dev"})
     assert out.returncode == 0, out.stdout + out.stderr
     assert "0 failed" in out.stdout
 

@@ -1,6 +1,8 @@
 # Offline tests of the root stack: the docker provider is mocked, so these check the
 # address plan, the inventory contract and that bad environment files fail validation
 # naming the variable. The real provider is exercised by the lab tests.
+# Run with the dev workspace (the stack guards workspace == environment):
+#   TF_WORKSPACE=dev terraform test
 
 mock_provider "docker" {}
 
