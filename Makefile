@@ -8,6 +8,8 @@ VENV   ?= .venv
 BIN    := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
+PYTHON_SOURCES := glue tests ansible/library ansible/roles/service_cert/files/datalab-cert-renew
+
 .PHONY: up down test lint prepare venv clean
 
 venv: $(VENV)/.installed
@@ -29,8 +31,8 @@ down: venv
 
 lint: venv
 	@echo "==> ruff"
-	$(BIN)/ruff check glue tests
-	$(BIN)/ruff format --check glue tests
+	$(BIN)/ruff check $(PYTHON_SOURCES)
+	$(BIN)/ruff format --check $(PYTHON_SOURCES)
 	@echo "==> ansible-lint (production profile)"
 	cd ansible && $(BIN)/ansible-lint --offline -q . ../tests/lab/probe.yml
 

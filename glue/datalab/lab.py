@@ -401,6 +401,7 @@ def ensure_provider_mirror() -> str:
             GOFLAGS="-mod=mod",
             CGO_ENABLED="0",
             GOMODCACHE=str(paths.cache_dir() / "go" / "mod"),
+            GOCACHE=str(paths.cache_dir() / "go" / "build"),
         )
         run(
             [

@@ -60,8 +60,12 @@ module "inventory" {
     datalab_apt_proxy            = var.apt_proxy
     datalab_artifact_url         = var.artifact_url
     datalab_network_cidr         = var.network_cidr
+    # Where operators and Ansible come from (SSH is allowed only from there): the
+    # Docker host, i.e. the network's gateway.
+    datalab_admin_sources        = [cidrhost(var.network_cidr, 1)]
     ansible_user                 = var.ssh_user
     ansible_ssh_private_key_file = "${local.ssh_key_dir}/id_ed25519"
     datalab_known_hosts_file     = "${local.ssh_key_dir}/known_hosts"
+    datalab_state_dir            = local.ssh_key_dir
   }
 }

@@ -42,20 +42,31 @@ def prepare() -> None:
 
 
 def idle_ram_mib() -> tuple[float, dict[str, float]]:
-    out = subprocess.run(
-        ["docker", "stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}"],
+    """Working set (usage minus inactive page cache, as `docker stats` counts it) of each
+    host, read from its memory cgroup on this machine."""
+    per_host = {}
+    names = subprocess.run(
+        [
+            "docker",
+            "ps",
+            "--filter",
+            f"label=datalab.environment={ENV}",
+            "--format",
+            "{{.ID}} {{.Names}}",
+            "--no-trunc",
+        ],
         capture_output=True,
         text=True,
         check=True,
-    ).stdout
-    per_host = {}
-    for line in out.splitlines():
-        name, usage = line.split(" ", 1)
-        if not name.startswith(f"datalab-{ENV}-"):
-            continue
-        value = usage.split("/")[0].strip()
-        number, unit = float(value[:-3]), value[-3:]
-        per_host[name] = number * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[unit]
+    ).stdout.split("\n")
+    for line in filter(None, names):
+        cid, name = line.split()
+        base = f"/sys/fs/cgroup/memory/docker/{cid}"
+        with open(f"{base}/memory.usage_in_bytes") as handle:
+            usage = int(handle.read())
+        with open(f"{base}/memory.stat") as handle:
+            stat = dict(row.split() for row in handle)
+        per_host[name] = (usage - int(stat.get("total_inactive_file", 0))) / 2**20
     return sum(per_host.values()), per_host
 
 

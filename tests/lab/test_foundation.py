@@ -9,44 +9,12 @@ import subprocess
 import sys
 
 import pytest
-import testinfra
-from datalab import artifacts, converge, hosts, lab, paths
+from datalab import artifacts, converge, hosts, paths
 from datalab.proc import run
 
-ENV = "labtest"
-OVERRIDES = {"environment": ENV, "network_cidr": "172.30.90.0/24"}
-PROBE = paths.REPO / "tests" / "lab" / "probe.yml"
+from tests.lab.conftest import ENV, PROBE, containers, host_of
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
-
-
-def _containers() -> list[str]:
-    out = run(["docker", "ps", "-aq", "--filter", f"label=datalab.environment={ENV}"], capture=True)
-    return out.stdout.split()
-
-
-@pytest.fixture(scope="module")
-def lab_env():
-    for _name, action in lab.prepare_steps():
-        action()
-    lab.remove_environment_objects(ENV)  # leftovers of an interrupted run
-    data = hosts.up(ENV, var_file=paths.env_file("dev"), overrides=OVERRIDES)
-    yield data, hosts.key_dir(ENV) / "inventory.yml"
-    hosts.down(ENV, var_file=paths.env_file("dev"), overrides=OVERRIDES)
-    assert _containers() == [], "destroy left containers behind"
-
-
-@pytest.fixture(scope="module")
-def converged(lab_env):
-    data, inventory = lab_env
-    first = converge.playbook(inventory, "site.yml", PROBE)
-    assert first.returncode == 0, first.output[-3000:]
-    assert first.total_changed > 0
-    return data, inventory
-
-
-def _host(inventory, name):
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={inventory}", sudo=True)
 
 
 def test_dev_topology_is_up(lab_env):
@@ -55,7 +23,7 @@ def test_dev_topology_is_up(lab_env):
     assert data["groups"]["vault"] == ["control-1"]
     assert data["groups"]["kafka"] == ["data-1"]
     assert data["groups"]["spark_workers"] == ["compute-1"]
-    assert len(_containers()) == 3
+    assert len(containers()) == 3
 
 
 def test_every_host_answers_ansible_over_ssh(lab_env):
@@ -108,23 +76,23 @@ def test_ssh_rejects_password_login(lab_env):
 
 
 def test_second_converge_changes_nothing(converged):
-    _, inventory = converged
+    _, inventory, _ = converged
     again = converge.playbook(inventory, "site.yml", PROBE)
     assert again.returncode == 0, again.output[-3000:]
     assert again.total_changed == 0, again.changed
 
 
 def test_check_mode_runs_clean(converged):
-    _, inventory = converged
+    _, inventory, _ = converged
     check = converge.playbook(inventory, "site.yml", PROBE, check=True)
     assert check.returncode == 0, check.output[-3000:]
     assert check.total_changed == 0, check.changed
 
 
 def test_package_from_proxy_runs_under_systemd(converged):
-    data, inventory = converged
+    data, inventory, _ = converged
     for name in data["hosts"]:
-        host = _host(inventory, name)
+        host = host_of(inventory, name)
         assert host.package("memcached").is_installed
         service = host.service("memcached")
         assert service.is_running and service.is_enabled
@@ -133,8 +101,8 @@ def test_package_from_proxy_runs_under_systemd(converged):
 
 @pytest.mark.parametrize("artifact", artifacts.load_manifest(), ids=lambda a: a.name)
 def test_artifact_installed_verified_and_runs(converged, artifact):
-    data, inventory = converged
-    host = _host(inventory, "control-1")
+    data, inventory, _ = converged
+    host = host_of(inventory, "control-1")
     binary = f"/opt/datalab/{artifact.name}/{artifact.version}/{artifact.file.rsplit('/', 1)[-1]}"
     assert host.file(binary).sha256sum == artifact.sha256
     out = host.run(" ".join([artifact.file.rsplit("/", 1)[-1], *artifact.version_args]))
@@ -143,7 +111,7 @@ def test_artifact_installed_verified_and_runs(converged, artifact):
 
 
 def test_wrong_checksum_fails_the_install_clearly(converged):
-    _, inventory = converged
+    _, inventory, _ = converged
     result = converge.playbook(
         inventory,
         PROBE,
@@ -157,7 +125,7 @@ def test_wrong_checksum_fails_the_install_clearly(converged):
 
 
 def test_operator_testinfra_suite_passes(converged):
-    _, inventory = converged
+    _, inventory, _ = converged
     out = subprocess.run(
         [
             sys.executable,

@@ -60,10 +60,11 @@ resource "docker_container" "host" {
   memory     = each.value.memory_mb
 
   # What systemd needs as PID 1 in a container on this kernel (no --privileged:
-  # CAP_SYS_RESOURCE is not in the bounding set here).
+  # CAP_SYS_RESOURCE is not in the bounding set here); NET_ADMIN for the host's own
+  # nftables firewall in its network namespace.
   cgroupns_mode = "host"
   capabilities {
-    add = ["SYS_ADMIN"]
+    add = ["SYS_ADMIN", "NET_ADMIN"]
   }
   tmpfs = {
     "/run"      = "rw,exec"

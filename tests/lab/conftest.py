@@ -1,0 +1,45 @@
+"""One lab environment for all lab tests of a run: the dev file applied as environment
+`labtest` (so a developer's dev is never touched), converged once with site.yml and the
+foundation probe, destroyed at the end of the session."""
+
+from __future__ import annotations
+
+import pytest
+import testinfra
+from datalab import converge, hosts, lab, paths
+from datalab.proc import run
+
+ENV = "labtest"
+OVERRIDES = {"environment": ENV, "network_cidr": "172.30.90.0/24"}
+PROBE = paths.REPO / "tests" / "lab" / "probe.yml"
+
+
+def containers(env: str = ENV) -> list[str]:
+    out = run(["docker", "ps", "-aq", "--filter", f"label=datalab.environment={env}"], capture=True)
+    return out.stdout.split()
+
+
+def host_of(inventory, name):
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={inventory}", sudo=True)
+
+
+@pytest.fixture(scope="session")
+def lab_env(prepared_lab):
+    for _name, action in lab.prepare_steps():
+        action()
+    lab.remove_environment_objects(ENV)  # leftovers of an interrupted run
+    for stale in ("vault-bootstrap.json", "vault-ansible-token", "platform-root-ca.pem"):
+        (hosts.key_dir(ENV) / stale).unlink(missing_ok=True)
+    data = hosts.up(ENV, var_file=paths.env_file("dev"), overrides=OVERRIDES)
+    yield data, hosts.key_dir(ENV) / "inventory.yml"
+    hosts.down(ENV, var_file=paths.env_file("dev"), overrides=OVERRIDES)
+    assert containers() == [], "destroy left containers behind"
+
+
+@pytest.fixture(scope="session")
+def converged(lab_env):
+    data, inventory = lab_env
+    first = converge.playbook(inventory, "site.yml", PROBE)
+    assert first.returncode == 0, first.output[-5000:]
+    assert first.total_changed > 0
+    return data, inventory, first
