@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from datalab import DatalabError, artifacts, converge, hosts, inventory, lab
+from datalab import secrets as secrets_mod
+from datalab import vault as vault_mod
 from datalab.proc import step
 
 app = typer.Typer(
@@ -27,6 +29,14 @@ artifacts_app = typer.Typer(
 app.add_typer(lab_app, name="lab")
 app.add_typer(hosts_app, name="hosts")
 app.add_typer(artifacts_app, name="artifacts")
+vault_app = typer.Typer(
+    help="The environment's Vault (OpenBao): status, init, unseal.", no_args_is_help=True
+)
+secrets_app = typer.Typer(
+    help="Service secrets in Vault KV (datalab/): list, get, rotate.", no_args_is_help=True
+)
+app.add_typer(vault_app, name="vault")
+app.add_typer(secrets_app, name="secrets")
 
 EnvOption = Annotated[
     str, typer.Option("--env", "-e", help="Environment: a file environments/<env>.tfvars.")
@@ -126,6 +136,12 @@ def up(env: EnvOption = "dev") -> None:
     timings.append(("site.yml", time.monotonic() - mark))
     if result.returncode != 0:
         raise DatalabError(f"site.yml failed on {env} (output above); fix and rerun `datalab up`")
+    vault_rows = []
+    if data["groups"].get("vault"):
+        vault_rows = [
+            (f"vault {r['node']}", f"{r['role']}  {r['url']}")
+            for r in vault_mod.status(vault_mod.environment(env))
+        ]
     typer.echo(f"\nDataLab {env} is up ({time.monotonic() - started:.0f}s):")
     _table([(name, f"{h['address']}  {h['fqdn']}") for name, h in sorted(data["hosts"].items())])
     typer.echo("")
@@ -133,7 +149,12 @@ def up(env: EnvOption = "dev") -> None:
         [
             ("inventory", str(inventory_file)),
             ("ssh", f"ssh -i {hosts.key_dir(env) / 'id_ed25519'} datalab@<address>"),
-            ("bootstrap material", f"{hosts.key_dir(env)} (0700, outside git)"),
+            *vault_rows,
+            (
+                "bootstrap material",
+                f"{hosts.key_dir(env)} (0700, outside git): SSH key, "
+                "Vault unseal keys and Ansible token (0600), platform CA",
+            ),
             ("changes", f"{result.total_changed} in site.yml"),
             *[(f"time: {name}", f"{seconds:.1f}s") for name, seconds in timings],
         ]
@@ -170,6 +191,97 @@ def artifacts_verify() -> None:
     typer.echo(
         f"all {len(artifacts.load_manifest())} artifacts verified in {artifacts.store_dir()}"
     )
+
+
+@vault_app.command("status")
+def vault_status(env: EnvOption = "dev") -> None:
+    """Seal state, role (active/standby) and version of every Vault node; exit 1 if any
+    node is sealed or unreachable."""
+    rows = vault_mod.status(vault_mod.environment(env))
+    _table(
+        [
+            (
+                r["node"],
+                f"{r['role']:<10} initialized={r['initialized']}  "
+                f"version={r['version']}  {r['url']}",
+            )
+            for r in rows
+        ]
+    )
+    if any(r["role"] not in ("active", "standby") for r in rows):
+        raise typer.Exit(1)
+
+
+@vault_app.command("init")
+def vault_init(
+    env: EnvOption = "dev",
+    shares: Annotated[int, typer.Option(help="Unseal key shares.")] = 5,
+    threshold: Annotated[int, typer.Option(help="Shares needed to unseal.")] = 3,
+) -> None:
+    """Initialise an uninitialised cluster; keys and root token go to a 0600 file in the
+    environment's state dir, never to the terminal (the vault role does this for dev)."""
+    typer.echo(vault_mod.init(vault_mod.environment(env), shares, threshold))
+
+
+@vault_app.command("unseal")
+def vault_unseal(
+    env: EnvOption = "dev",
+    key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--key",
+            help="A key share (repeat up to the threshold); default: the dev bootstrap file.",
+        ),
+    ] = None,
+) -> None:
+    """Unseal every sealed node (after a restart)."""
+    for line in vault_mod.unseal(vault_mod.environment(env), key or None):
+        typer.echo(f"  {line}")
+
+
+@secrets_app.command("list")
+def secrets_list(env: EnvOption = "dev") -> None:
+    """List the secret paths (service/name) in KV, without values."""
+    e = vault_mod.environment(env)
+    for path in secrets_mod.list_paths(e):
+        typer.echo(f"  {secrets_mod.MOUNT}/{path}")
+
+
+@secrets_app.command("get")
+def secrets_get(
+    path: Annotated[str, typer.Argument(help="service/name, e.g. spark/auth")],
+    env: EnvOption = "dev",
+    reveal: Annotated[bool, typer.Option(help="Print the values instead of masking them.")] = False,
+) -> None:
+    """Show one secret's keys (values masked unless --reveal) and its version."""
+    data, version = secrets_mod.get(vault_mod.environment(env), path)
+    typer.echo(f"{secrets_mod.MOUNT}/{path} (version {version})")
+    _table([(k, v if reveal else secrets_mod.mask(v)) for k, v in sorted(data.items())])
+
+
+@secrets_app.command("rotate")
+def secrets_rotate(
+    path: Annotated[str, typer.Argument(help="service/name, e.g. spark/auth")],
+    env: EnvOption = "dev",
+    key: Annotated[
+        list[str] | None, typer.Option("--key", help="Only these keys (default: all).")
+    ] = None,
+    converge_after: Annotated[
+        bool,
+        typer.Option(
+            "--converge/--no-converge", help="Re-converge the owning service's hosts afterwards."
+        ),
+    ] = True,
+) -> None:
+    """Write a new version with fresh random values, then re-converge only the hosts of
+    the service that uses it."""
+    version = secrets_mod.rotate(vault_mod.environment(env), path, key or None)
+    typer.echo(f"{secrets_mod.MOUNT}/{path}: new version {version}")
+    if converge_after:
+        with step(f"re-converging the hosts of {path.split('/')[0]}"):
+            result = secrets_mod.reconverge(env, path)
+        if result.returncode != 0:
+            raise DatalabError("re-converge failed (output above); the new version is stored")
 
 
 def main() -> None:

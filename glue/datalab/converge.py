@@ -89,3 +89,24 @@ def playbook(
             changed[host] = changed.get(host, 0) + int(match["changed"])
             failed[host] = failed.get(host, 0) + int(match["failed"]) + int(match["unreachable"])
     return Result(proc.returncode, "".join(lines), changed, failed)
+
+
+def run_on(inventory: Path, host: str, command: str) -> str:
+    """Run a shell command on one host through Ansible (become); return its stdout."""
+    argv = [
+        _ansible_bin("ansible"),
+        host,
+        "-i",
+        str(inventory),
+        "-b",
+        "-m",
+        "ansible.builtin.shell",
+        "-a",
+        command,
+        "-o",
+    ]
+    out = subprocess.run(argv, cwd=paths.ANSIBLE_DIR, env=environ(), text=True, capture_output=True)
+    if out.returncode != 0:
+        raise DatalabError(f"{command!r} failed on {host}: {out.stdout[-500:]}{out.stderr[-500:]}")
+    # -o output: "host | CHANGED | rc=0 | (stdout) ..."
+    return out.stdout.split("(stdout)", 1)[-1].strip()

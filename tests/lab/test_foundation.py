@@ -138,7 +138,6 @@ def test_operator_testinfra_suite_passes(converged):
             "--hosts=all",
             "--connection=ansible",
             f"--ansible-inventory={inventory}",
-            "--force-ansible",
         ],
         capture_output=True,
         text=True,

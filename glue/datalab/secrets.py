@@ -1,0 +1,83 @@
+"""Service secrets in Vault's KV engine (mount `datalab/`, one folder per service; the
+layout is in secrets/README.md): list, read (masked), rotate."""
+
+from __future__ import annotations
+
+import secrets as random
+import string
+from pathlib import Path
+
+import hvac
+import yaml
+
+from datalab import DatalabError, converge, hosts, paths
+from datalab.vault import Env, _call, client
+
+MOUNT = "datalab"
+ALPHABET = string.ascii_letters + string.digits
+SERVICES_FILE = paths.ANSIBLE_DIR / "roles" / "vault_config" / "defaults" / "main.yml"
+
+
+def services() -> dict[str, dict]:
+    """Service -> {groups, dns}: the same table Ansible uses (vault_config defaults)."""
+    return yaml.safe_load(SERVICES_FILE.read_text())["vault_config_services"]
+
+
+def mask(value: str) -> str:
+    return f"{'*' * 8} ({len(value)} chars)"
+
+
+def list_paths(e: Env, prefix: str = "") -> list[str]:
+    c = client(e)
+    found = []
+    try:
+        keys = _call("list", lambda: c.secrets.kv.v2.list_secrets(path=prefix, mount_point=MOUNT))
+    except hvac.exceptions.InvalidPath:
+        return []
+    for key in keys["data"]["keys"]:
+        if key.endswith("/"):
+            found += list_paths(e, prefix + key)
+        else:
+            found.append(prefix + key)
+    return sorted(found)
+
+
+def get(e: Env, path: str) -> tuple[dict, int]:
+    c = client(e)
+    try:
+        out = _call(
+            "read",
+            lambda: c.secrets.kv.v2.read_secret_version(
+                path, mount_point=MOUNT, raise_on_deleted_version=True
+            ),
+        )
+    except hvac.exceptions.InvalidPath as exc:
+        raise DatalabError(
+            f"no secret at {MOUNT}/{path}; `datalab secrets list` shows them"
+        ) from exc
+    return out["data"]["data"], out["data"]["metadata"]["version"]
+
+
+def rotate(e: Env, path: str, keys: list[str] | None = None, length: int = 32) -> int:
+    """Write a new version with fresh random values for `keys` (default: all)."""
+    data, _ = get(e, path)
+    for key in keys or list(data):
+        if key not in data:
+            raise DatalabError(f"{MOUNT}/{path} has no key {key!r} (keys: {', '.join(data)})")
+        data[key] = "".join(random.choice(ALPHABET) for _ in range(max(length, len(data[key]))))
+    c = client(e)
+    out = _call(
+        "rotate",
+        lambda: c.secrets.kv.v2.create_or_update_secret(path, secret=data, mount_point=MOUNT),
+    )
+    return out["data"]["version"]
+
+
+def reconverge(env: str, path: str) -> converge.Result:
+    """Re-run site.yml on the hosts of the service that owns `path` only."""
+    service = path.split("/", 1)[0]
+    table = services()
+    if service not in table:
+        raise DatalabError(f"{path} belongs to no known service ({', '.join(table)})")
+    inventory: Path = hosts.key_dir(env) / "inventory.yml"
+    return converge.playbook(inventory, "site.yml", limit=",".join(table[service]["groups"]))

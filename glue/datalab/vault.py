@@ -1,0 +1,167 @@
+"""Talking to an environment's Vault (OpenBao) from the operator's machine: status,
+init, unseal. Bootstrap material lives in the environment's state dir (0600 files) and
+is never printed."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import hvac
+import requests
+
+from datalab import DatalabError, hosts, paths
+
+PORT = 8200
+
+
+@dataclass
+class Env:
+    name: str
+    state: Path
+    nodes: dict[str, str]  # inventory name -> API URL
+
+    @property
+    def ca_bundle(self) -> Path:
+        return self.state / "ca-bundle.pem"
+
+    @property
+    def bootstrap_file(self) -> Path:
+        return self.state / "vault-bootstrap.json"
+
+    @property
+    def token_file(self) -> Path:
+        return self.state / "vault-ansible-token"
+
+
+def environment(env: str) -> Env:
+    contract = hosts.contract(env)
+    members = contract["groups"].get("vault", [])
+    if not members:
+        raise DatalabError(f"environment {env} has no hosts in the vault group")
+    return Env(
+        name=env,
+        state=paths.state_dir(env),
+        nodes={n: f"https://{contract['hosts'][n]['address']}:{PORT}" for n in members},
+    )
+
+
+def client(e: Env, url: str | None = None, token: str | None = None) -> hvac.Client:
+    if not e.ca_bundle.exists():
+        raise DatalabError(
+            f"no CA bundle at {e.ca_bundle}: Vault has not been set up for {e.name} yet "
+            "(run `ansible-playbook site.yml` or `datalab up`)"
+        )
+    c = hvac.Client(url=url or next(iter(e.nodes.values())), verify=str(e.ca_bundle), timeout=15)
+    if token:
+        c.token = token
+    elif e.token_file.exists():
+        c.token = e.token_file.read_text().strip()
+    return c
+
+
+def _call(what: str, fn):
+    try:
+        return fn()
+    except requests.exceptions.SSLError as exc:
+        raise DatalabError(
+            f"{what}: the server's TLS certificate does not verify against the platform CA "
+            f"(expired, or not issued by this environment's PKI): {exc}"
+        ) from exc
+    except requests.exceptions.ConnectionError as exc:
+        raise DatalabError(f"{what}: cannot connect ({exc.__class__.__name__})") from exc
+    except hvac.exceptions.Forbidden as exc:
+        raise DatalabError(
+            f"{what}: permission denied. The token is wrong, expired or lacks the policy; "
+            "see docs/runbooks/vault.md"
+        ) from exc
+
+
+def status(e: Env) -> list[dict]:
+    rows = []
+    for name, url in e.nodes.items():
+        c = client(e, url)
+        try:
+            seal = c.sys.read_seal_status()
+            health = c.sys.read_health_status(
+                method="GET", standby_ok=True, sealed_code=200, uninit_code=200
+            )
+            health = health.json() if hasattr(health, "json") else health
+            role = (
+                "sealed" if seal["sealed"] else ("standby" if health.get("standby") else "active")
+            )
+            rows.append(
+                {
+                    "node": name,
+                    "url": url,
+                    "initialized": seal["initialized"],
+                    "sealed": seal["sealed"],
+                    "role": role,
+                    "version": seal.get("version"),
+                }
+            )
+        except (requests.exceptions.RequestException, hvac.exceptions.VaultError) as exc:
+            rows.append(
+                {
+                    "node": name,
+                    "url": url,
+                    "initialized": None,
+                    "sealed": None,
+                    "role": f"unreachable ({exc.__class__.__name__})",
+                    "version": None,
+                }
+            )
+    return rows
+
+
+def write_private(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+    path.chmod(0o600)
+
+
+def init(e: Env, shares: int = 5, threshold: int = 3) -> str:
+    c = client(e)
+    if _call("init", c.sys.is_initialized):
+        return "already initialised"
+    result = _call("init", lambda: c.sys.initialize(shares, threshold))
+    write_private(
+        e.bootstrap_file,
+        json.dumps({"keys_b64": result["keys_base64"], "root_token": result["root_token"]}),
+    )
+    return (
+        f"initialised with {shares} key shares (threshold {threshold}); kept in {e.bootstrap_file}"
+    )
+
+
+def unseal(e: Env, keys: list[str] | None = None) -> list[str]:
+    """Unseal every sealed node, with the given key shares or the bootstrap file's."""
+    if keys is None:
+        if not e.bootstrap_file.exists():
+            raise DatalabError(
+                f"no unseal keys: {e.bootstrap_file} is missing. Pass the key shares with "
+                "--key (repeat it threshold times), as the operators hold them"
+            )
+        keys = json.loads(e.bootstrap_file.read_text())["keys_b64"]
+    done = []
+    for name, url in e.nodes.items():
+        c = client(e, url)
+        seal = _call(f"unseal {name}", c.sys.read_seal_status)
+        if not seal["sealed"]:
+            done.append(f"{name}: unsealed already")
+            continue
+        for key in keys:
+            seal = _call(f"unseal {name}", lambda key=key, c=c: c.sys.submit_unseal_key(key))
+            if not seal["sealed"]:
+                break
+        if seal["sealed"]:
+            raise DatalabError(
+                f"{name} is still sealed after {len(keys)} key shares (progress "
+                f"{seal['progress']}/{seal['t']}): the keys are wrong or too few"
+            )
+        done.append(f"{name}: unsealed")
+    return done
