@@ -38,6 +38,12 @@ secrets_app = typer.Typer(
 app.add_typer(vault_app, name="vault")
 app.add_typer(secrets_app, name="secrets")
 
+VarFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--var-file", help="Environment file to use instead of environments/<env>.tfvars."
+    ),
+]
 EnvOption = Annotated[
     str, typer.Option("--env", "-e", help="Environment: a file environments/<env>.tfvars.")
 ]
@@ -82,18 +88,30 @@ def lab_destroy(
 
 
 @hosts_app.command("up")
-def hosts_up(env: EnvOption = "dev") -> None:
+def hosts_up(env: EnvOption = "dev", var_file: VarFileOption = None) -> None:
     """Create or update the environment's hosts (terraform apply) and wait for SSH."""
-    data = hosts.up(env)
+    data = hosts.up(env, var_file=var_file)
     typer.echo(f"{len(data['hosts'])} hosts up in {env}:")
     _table([(name, f"{h['address']}  {h['fqdn']}") for name, h in sorted(data["hosts"].items())])
     typer.echo(f"inventory: {hosts.key_dir(env) / 'inventory.yml'}")
 
 
+@hosts_app.command("replace")
+def hosts_replace(
+    name: Annotated[str, typer.Argument(help="Host to recreate, e.g. control-2")],
+    env: EnvOption = "dev",
+    var_file: VarFileOption = None,
+) -> None:
+    """Recreate one host from scratch (container and its data volume), e.g. after a
+    failure; converge afterwards to install it again."""
+    data = hosts.replace(env, name, var_file=var_file)
+    typer.echo(f"{name} recreated at {data['hosts'][name]['address']}; now converge it")
+
+
 @hosts_app.command("down")
-def hosts_down(env: EnvOption = "dev") -> None:
+def hosts_down(env: EnvOption = "dev", var_file: VarFileOption = None) -> None:
     """Destroy the environment's hosts and their data volumes (terraform destroy)."""
-    hosts.down(env)
+    hosts.down(env, var_file=var_file)
     typer.echo(f"hosts of {env} destroyed")
 
 
@@ -237,6 +255,15 @@ def vault_unseal(
     """Unseal every sealed node (after a restart)."""
     for line in vault_mod.unseal(vault_mod.environment(env), key or None):
         typer.echo(f"  {line}")
+
+
+@vault_app.command("remove-peer")
+def vault_remove_peer(
+    node: Annotated[str, typer.Argument(help="Inventory name of the node, e.g. control-2")],
+    env: EnvOption = "dev",
+) -> None:
+    """Remove a failed node from the raft cluster (before replacing it)."""
+    typer.echo(vault_mod.remove_peer(vault_mod.environment(env), node))
 
 
 @secrets_app.command("list")

@@ -119,6 +119,29 @@ def up(env: str, var_file: Path | None = None, overrides: dict[str, str] | None 
     return data
 
 
+def replace(
+    env: str, name: str, var_file: Path | None = None, overrides: dict[str, str] | None = None
+) -> dict:
+    """Recreate one host from scratch (container and data volume), e.g. a failed node;
+    the next converge installs it again."""
+    stack = Stack(env, var_file=var_file)
+    if name not in contract(env, stack)["hosts"]:
+        raise DatalabError(f"{env} has no host {name}")
+    with step(f"recreating {name} ({env})"):
+        stack.replace(
+            [
+                f'module.hosts.docker_container.host["{name}"]',
+                f'module.hosts.docker_volume.data["{name}"]',
+            ],
+            stack_vars(env, overrides),
+        )
+    data = contract(env, stack)
+    wait_for_ssh(data)
+    pin_host_keys(data)
+    inventory.write(inventory.render(data), key_dir(env) / "inventory.yml")
+    return data
+
+
 def down(env: str, var_file: Path | None = None, overrides: dict[str, str] | None = None) -> None:
     stack = Stack(env, var_file=var_file)
     ensure_ssh_key(env)  # the stack validates the key dir even when destroying

@@ -302,7 +302,8 @@ def ensure_lab_address() -> str:
     return f"added {LAB_ADDRESS} on {LAB_BRIDGE}"
 
 
-def _apt_proxy_conf() -> Path:
+def _apt_proxy_conf() -> tuple[Path, bool]:
+    """Write the proxy's config; returns its directory and whether it changed."""
     base = paths.cache_dir() / "apt-cacher-ng"
     conf = base / "conf"
     conf.mkdir(parents=True, exist_ok=True)
@@ -310,7 +311,9 @@ def _apt_proxy_conf() -> Path:
         (base / sub).mkdir(exist_ok=True)
     # Debian backend = this machine's own mirror (acng's default list picks random ones).
     (conf / "backends_debian").write_text(debian_mirror() + "/\n")
-    (conf / "acng.conf").write_text(
+    target = conf / "acng.conf"
+    old = target.read_text() if target.exists() else ""
+    target.write_text(
         "\n".join(
             [
                 f"CacheDir: {base / 'cache'}",
@@ -324,17 +327,21 @@ def _apt_proxy_conf() -> Path:
                 "Remap-secdeb: security.debian.org security.debian.org/debian-security "
                 "deb.debian.org/debian-security /debian-security ; deb.debian.org/debian-security",
                 "ExThreshold: 4",
+                # Give up on a stalled upstream fetch instead of holding every client.
+                "NetworkTimeout: 30",
                 "",
             ]
         )
     )
-    return conf
+    return conf, target.read_text() != old
 
 
 def ensure_apt_proxy() -> str:
+    conf, changed = _apt_proxy_conf()
     if _pid_alive(lab_dir() / "apt-proxy.pid", "apt-cacher-ng"):
-        return f"running on {LAB_ADDRESS}:{APT_PROXY_PORT}"
-    conf = _apt_proxy_conf()
+        if not changed:
+            return f"running on {LAB_ADDRESS}:{APT_PROXY_PORT}"
+        _stop("apt-proxy", "apt-cacher-ng")  # new configuration: restart
     binary = shutil.which("apt-cacher-ng") or "/usr/sbin/apt-cacher-ng"
     run([binary, "-c", conf, "ForeGround=0"], capture=True, what="apt-cacher-ng")
     _wait_port(LAB_ADDRESS, APT_PROXY_PORT)

@@ -118,6 +118,19 @@ class Stack:
         self.init()
         self._tf("apply", "-input=false", "-auto-approve", *_color(), *self._var_args(extra_vars))
 
+    def replace(self, addresses: list[str], extra_vars: dict[str, str] | None = None) -> None:
+        """Apply, recreating the given resource addresses (e.g. a failed host)."""
+        self.init()
+        replace = [f"-replace={a}" for a in addresses]
+        self._tf(
+            "apply",
+            "-input=false",
+            "-auto-approve",
+            *_color(),
+            *replace,
+            *self._var_args(extra_vars),
+        )
+
     def destroy(self, extra_vars: dict[str, str] | None = None) -> None:
         self.init()
         self._tf("destroy", "-input=false", "-auto-approve", *_color(), *self._var_args(extra_vars))

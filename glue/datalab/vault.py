@@ -165,3 +165,20 @@ def unseal(e: Env, keys: list[str] | None = None) -> list[str]:
             )
         done.append(f"{name}: unsealed")
     return done
+
+
+def remove_peer(e: Env, node: str) -> str:
+    """Remove a (failed) node from the raft configuration, through a healthy node."""
+    for name, url in e.nodes.items():
+        if name == node:
+            continue
+        c = client(e, url)
+        try:
+            peers = c.sys.read_raft_config()["data"]["config"]["servers"]
+        except (requests.exceptions.RequestException, hvac.exceptions.VaultError):
+            continue
+        if node not in {p["node_id"] for p in peers}:
+            return f"{node} is not a raft peer"
+        _call("remove-peer", lambda c=c: c.sys.remove_raft_node(node))
+        return f"{node} removed from the raft cluster"
+    raise DatalabError(f"no healthy Vault node other than {node} answered")

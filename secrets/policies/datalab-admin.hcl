@@ -11,6 +11,7 @@ path "sys/policies/acl" { capabilities = ["list"] }
 path "sys/policies/acl/*" { capabilities = ["create", "read", "update"] }
 path "sys/health" { capabilities = ["read"] }
 path "sys/storage/raft/*" { capabilities = ["read", "list"] }
+path "sys/storage/raft/remove-peer" { capabilities = ["update"] }
 path "auth/approle/role" { capabilities = ["list"] }
 path "auth/approle/role/*" { capabilities = ["create", "read", "update"] }
 path "auth/token/lookup-self" { capabilities = ["read"] }

@@ -12,18 +12,14 @@ from pathlib import Path
 import hvac
 import pytest
 import requests
-from datalab import converge, hosts, lab, paths, vault
+from datalab import converge, hosts, lab, vault
 
 from tests.lab.conftest import containers, host_of
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
 
 ENV = "labha"
-OVERRIDES = {
-    "environment": ENV,
-    "network_cidr": "172.30.91.0/24",
-    "host_groups": "{control={count=3},data={count=1},compute={count=1}}",
-}
+VAR_FILE = Path(__file__).parent / "labha.tfvars"
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +27,12 @@ def cluster():
     lab.remove_environment_objects(ENV)
     for stale in ("vault-bootstrap.json", "vault-ansible-token", "platform-root-ca.pem"):
         (hosts.key_dir(ENV) / stale).unlink(missing_ok=True)
-    data = hosts.up(ENV, var_file=paths.env_file("dev"), overrides=OVERRIDES)
+    data = hosts.up(ENV, var_file=VAR_FILE)
     inventory = hosts.key_dir(ENV) / "inventory.yml"
     result = converge.playbook(inventory, "site.yml")
     assert result.returncode == 0, result.output[-5000:]
     yield data, inventory, vault.environment(ENV)
-    hosts.down(ENV, var_file=paths.env_file("dev"), overrides=OVERRIDES)
+    hosts.down(ENV, var_file=VAR_FILE)
     assert containers(ENV) == []
 
 
@@ -108,3 +104,32 @@ def _all_unsealed(e) -> list[str]:
     if not all(r in ("active", "standby") for r in roles):
         raise requests.exceptions.ConnectionError(f"not yet: {roles}")
     return roles
+
+
+def test_replace_a_failed_node(cluster):
+    """Runbook 'Replace a failed Vault node': remove the peer, recreate the host with an
+    empty disk, converge; it joins over TLS and the cluster has three voters again."""
+    data, inventory, e = cluster
+    datalab = str(Path(sys.executable).parent / "datalab")
+    standby = next(r["node"] for r in vault.status(e) if r["role"] == "standby")
+    host_of(inventory, standby).run("systemctl stop openbao")  # the failure
+    for argv in (["vault", "remove-peer", standby], ["hosts", "replace", standby]):
+        out = subprocess.run(
+            [datalab, *argv, "--env", ENV], capture_output=True, text=True, env=converge.environ()
+        )
+        assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    peers = vault.client(e).sys.read_raft_config()["data"]["config"]["servers"]
+    assert standby not in {p["node_id"] for p in peers}
+    result = converge.playbook(inventory, "site.yml")
+    assert result.returncode == 0, result.output[-5000:]
+    roles = _retry(lambda: _all_unsealed(e), 60)
+    assert sorted(roles) == ["active", "standby", "standby"]
+    peers = vault.client(e).sys.read_raft_config()["data"]["config"]["servers"]
+    assert sorted(p["node_id"] for p in peers) == ["control-1", "control-2", "control-3"]
+    read = _retry(
+        lambda: vault.client(e, e.nodes[standby]).secrets.kv.v2.read_secret_version(
+            "vault/failover", mount_point="datalab", raise_on_deleted_version=True
+        ),
+        30,
+    )
+    assert read["data"]["data"]["v"] == "written-during-outage"
