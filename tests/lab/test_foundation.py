@@ -9,10 +9,10 @@ import subprocess
 import sys
 
 import pytest
-from datalab import artifacts, converge, hosts, paths
+from datalab import artifacts, converge, hosts, paths, terraform
 from datalab.proc import run
 
-from tests.lab.conftest import ENV, PROBE, containers, host_of
+from tests.lab.conftest import ENV, OVERRIDES, PROBE, containers, host_of
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
 
@@ -24,6 +24,15 @@ def test_dev_topology_is_up(lab_env):
     assert data["groups"]["kafka"] == ["data-1"]
     assert data["groups"]["spark_workers"] == ["compute-1"]
     assert len(containers()) == 3
+
+
+def test_second_apply_changes_nothing(lab_env):
+    """Re-applying the same environment must not touch the hosts (a provider attribute
+    read back differently would replace every container on each `datalab up`)."""
+    stack = terraform.Stack(ENV, var_file=paths.env_file("dev"))
+    plan = stack.plan(hosts.stack_vars(ENV, OVERRIDES))
+    assert plan.returncode == 0, plan.stderr
+    assert "No changes." in plan.stdout, plan.stdout[-3000:]
 
 
 def test_every_host_answers_ansible_over_ssh(lab_env):

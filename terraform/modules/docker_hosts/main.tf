@@ -58,13 +58,15 @@ resource "docker_container" "host" {
   command    = ["/lib/systemd/systemd"]
   restart    = "unless-stopped"
   memory     = each.value.memory_mb
+  # Docker's own default (twice the memory), stated so a re-apply sees no difference.
+  memory_swap = each.value.memory_mb * 2
 
   # What systemd needs as PID 1 in a container on this kernel (no --privileged:
   # CAP_SYS_RESOURCE is not in the bounding set here); NET_ADMIN for the host's own
   # nftables firewall in its network namespace.
   cgroupns_mode = "host"
   capabilities {
-    add = ["SYS_ADMIN", "NET_ADMIN"]
+    add = ["CAP_NET_ADMIN", "CAP_SYS_ADMIN"] # the names Docker reports back: no diff on re-apply
   }
   tmpfs = {
     "/run"      = "rw,exec"
