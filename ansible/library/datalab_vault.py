@@ -27,6 +27,7 @@ options:
   rules: {description: Policy text (HCL)., type: str}
   keys: {description: "kv_generate: key -> length of the random value.", type: dict, default: {}}
   key_shares: {description: "init: number of key shares.", type: int, default: 5}
+  peer_urls: {description: "init: the other nodes; if any is initialised, nothing is initialised.", type: list, elements: str, default: []}
   key_threshold: {description: "init: shares needed to unseal.", type: int, default: 3}
   admin_policy: {description: "bootstrap_admin: policy text of the Ansible admin policy.", type: str}
 author: DataLab
@@ -50,11 +51,13 @@ status: {description: "status/unseal: initialized, sealed, version.", type: dict
 data: {description: "kv_generate/kv_read/write: the data (callers set no_log).", type: dict, returned: sometimes}
 """
 
+import contextlib
 import json
 import os
 import re
 import secrets
 import string
+import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -62,6 +65,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 try:
     import hvac
     import hvac.exceptions
+    import requests
 
     HVAC_ERR = None
 except ImportError:  # pragma: no cover
@@ -139,7 +143,7 @@ class Vault:
 
     def init(self):
         path = self.p["bootstrap_file"]
-        if self.client.sys.is_initialized():
+        if self.client.sys.is_initialized() or self._any_peer_initialized():
             if not os.path.exists(path):
                 self.fail(
                     f"Vault at {self.p['url']} is initialized but its bootstrap material {path} is "
@@ -155,6 +159,18 @@ class Vault:
         )
         return dict(changed=True)
 
+    def _any_peer_initialized(self):
+        """A replaced (empty) first node must join the existing cluster, never start a new one."""
+        for url in self.p["peer_urls"]:
+            peer = hvac.Client(url=url, verify=self.p["ca_cert"], timeout=10)
+            # An unreachable peer says nothing either way.
+            with contextlib.suppress(
+                requests.exceptions.RequestException, hvac.exceptions.VaultError
+            ):
+                if peer.sys.is_initialized():
+                    return True
+        return False
+
     def unseal(self):
         status = self._seal_status()
         if not status["sealed"]:
@@ -167,30 +183,41 @@ class Vault:
             )
         if self.module.check_mode:
             return dict(changed=True, status=status)
-        for key in read_json(path)["keys_b64"][: status["t"]]:
-            raw = self.client.sys.submit_unseal_key(key)
-            if not raw["sealed"]:
-                break
-        status = self._seal_status()
-        if status["sealed"]:
-            self.fail(
-                f"Vault at {self.p['url']} is still sealed after submitting {status['t']} keys: "
-                "the keys in the bootstrap file do not belong to this cluster."
-            )
-        return dict(changed=True, status=status)
+        keys = read_json(path)["keys_b64"]
+        # A node that joins an existing raft cluster (new or replaced) unseals only once
+        # the leader answered its join challenge: submit the keys, give it time, repeat.
+        for _attempt in range(8):
+            for key in keys[: status["t"]]:
+                raw = self.client.sys.submit_unseal_key(key)
+                if not raw["sealed"]:
+                    break
+            for _wait in range(10):
+                status = self._seal_status()
+                if not status["sealed"]:
+                    return dict(changed=True, status=status)
+                time.sleep(1)
+        self.fail(
+            f"Vault at {self.p['url']} is still sealed after submitting {status['t']} keys: "
+            "the keys in the bootstrap file do not belong to this cluster."
+        )
 
     def bootstrap_admin(self):
-        """Create the Ansible admin policy and token with the root token, then revoke root."""
+        """Create the Ansible admin policy and token with the root token, then revoke root.
+        A root token found in the bootstrap file later (`datalab vault generate-root`) is
+        used the same way and revoked: it never outlives a converge."""
         token_file = self.p["token_file"]
+        boot = read_json(self.p["bootstrap_file"])
+        root = boot.get("root_token")
+        admin_valid = False
         if self.client.token:
             try:
                 self.client.auth.token.lookup_self()
-                self._renew_if_needed()
-                return dict(changed=False)
+                admin_valid = True
             except hvac.exceptions.Forbidden:
                 pass
-        boot = read_json(self.p["bootstrap_file"])
-        root = boot.get("root_token")
+        if admin_valid and not root:
+            self._renew_if_needed()
+            return dict(changed=False)
         if not root:
             self.fail(
                 f"the Ansible token in {token_file} is missing or invalid and the root token was already "
@@ -199,17 +226,21 @@ class Vault:
             )
         if self.module.check_mode:
             return dict(changed=True)
+        admin_token = self.client.token
         self.client.token = root
         self.client.sys.create_or_update_acl_policy("datalab-admin", self.p["admin_policy"])
-        created = self.client.auth.token.create(
-            policies=["datalab-admin"],
-            no_parent=True,
-            period="768h",
-            display_name="ansible",
-            meta={"purpose": "datalab ansible converge"},
-        )
-        write_private(token_file, created["auth"]["client_token"])
+        if not admin_valid:
+            created = self.client.auth.token.create(
+                policies=["datalab-admin"],
+                no_parent=True,
+                period="768h",
+                display_name="ansible",
+                meta={"purpose": "datalab ansible converge"},
+            )
+            admin_token = created["auth"]["client_token"]
+            write_private(token_file, admin_token)
         self.client.auth.token.revoke_self()
+        self.client.token = admin_token
         boot.pop("root_token", None)
         write_private(self.p["bootstrap_file"], json.dumps(boot))
         return dict(changed=True)
@@ -424,6 +455,7 @@ def main():
             rules=dict(type="str"),
             keys=dict(type="dict", default={}, no_log=False),
             key_shares=dict(type="int", default=5),
+            peer_urls=dict(type="list", elements="str", default=[]),
             key_threshold=dict(type="int", default=3),
             admin_policy=dict(type="str"),
         ),

@@ -30,7 +30,8 @@ app.add_typer(lab_app, name="lab")
 app.add_typer(hosts_app, name="hosts")
 app.add_typer(artifacts_app, name="artifacts")
 vault_app = typer.Typer(
-    help="The environment's Vault (OpenBao): status, init, unseal.", no_args_is_help=True
+    help="The environment's Vault (OpenBao): status, init, unseal, root token, intermediate CA.",
+    no_args_is_help=True,
 )
 secrets_app = typer.Typer(
     help="Service secrets in Vault KV (datalab/): list, get, rotate.", no_args_is_help=True
@@ -264,6 +265,54 @@ def vault_remove_peer(
 ) -> None:
     """Remove a failed node from the raft cluster (before replacing it)."""
     typer.echo(vault_mod.remove_peer(vault_mod.environment(env), node))
+
+
+@vault_app.command("generate-root")
+def vault_generate_root(
+    env: EnvOption = "dev",
+    key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--key",
+            help="A key share (repeat up to the threshold); default: the dev bootstrap file.",
+        ),
+    ] = None,
+    unauthenticated: Annotated[
+        bool,
+        typer.Option(
+            help="Use the unauthenticated ceremony (admin token lost; the listener must "
+            "have it switched on: see docs/runbooks/vault.md)."
+        ),
+    ] = False,
+) -> None:
+    """Make a new root token from a quorum of key shares, authenticated with the admin
+    token. It goes into the bootstrap file (0600), not to the terminal; the next
+    converge uses it where needed and revokes it (see docs/runbooks/vault.md)."""
+    typer.echo(vault_mod.generate_root(vault_mod.environment(env), key or None, unauthenticated))
+
+
+@vault_app.command("rotate-intermediate")
+def vault_rotate_intermediate(
+    env: EnvOption = "dev",
+    reissue: Annotated[
+        bool,
+        typer.Option(help="Reissue every service certificate now (else: at the next hourly run)."),
+    ] = True,
+) -> None:
+    """Replace the intermediate CA: a new issuer in pki_int, signed by the root, becomes
+    the default; every host's renewal timer reissues its certificates from it."""
+    e = vault_mod.environment(env)
+    old, new = vault_mod.rotate_intermediate(e)
+    typer.echo(f"pki_int default issuer: {old} -> {new}")
+    if reissue:
+        inventory = hosts.key_dir(env) / "inventory.yml"
+        converge.run_on(
+            inventory,
+            "all",
+            "for done in /etc/datalab/certs/*.issued.json; do s=${done##*/}; "
+            "systemctl start --wait datalab-cert-renew@${s%.issued.json}.service; done",
+        )
+        typer.echo("every service certificate reissued from the new intermediate")
 
 
 @secrets_app.command("list")

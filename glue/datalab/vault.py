@@ -4,6 +4,7 @@ is never printed."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import hvac
 import requests
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from datalab import DatalabError, hosts, paths
 
@@ -182,3 +185,96 @@ def remove_peer(e: Env, node: str) -> str:
         _call("remove-peer", lambda c=c: c.sys.remove_raft_node(node))
         return f"{node} removed from the raft cluster"
     raise DatalabError(f"no healthy Vault node other than {node} answered")
+
+
+def _bootstrap_keys(e: Env, keys: list[str] | None) -> list[str]:
+    if keys:
+        return keys
+    if not e.bootstrap_file.exists():
+        raise DatalabError(
+            f"no key shares: {e.bootstrap_file} is missing. Pass the shares with --key "
+            "(repeat it threshold times), as the operators hold them"
+        )
+    return json.loads(e.bootstrap_file.read_text())["keys_b64"]
+
+
+def generate_root(e: Env, keys: list[str] | None = None, unauthenticated: bool = False) -> str:
+    """A new root token through the authenticated sys/generate-root-token endpoints
+    (OpenBao >= 2.6): the admin token starts the attempt, the key shares complete it.
+    `unauthenticated` uses sys/generate-root instead (no token: for a lost admin token,
+    with the endpoints switched on in the listener for the ceremony). The token is
+    written into the bootstrap file (0600), never printed; the next converge uses it
+    and revokes it."""
+    keys = _bootstrap_keys(e, keys)
+    c = client(e)
+    if unauthenticated:
+        c.token = None
+    base = "/v1/sys/generate-root" if unauthenticated else "/v1/sys/generate-root-token"
+    _call("generate-root", lambda: c.adapter.delete(f"{base}/attempt"))
+    start = _call("generate-root", lambda: c.adapter.post(f"{base}/attempt"))
+    start = start.get("data") or start
+    otp, nonce = start["otp"], start["nonce"]
+    result: dict = {}
+    for key in keys:
+        result = _call(
+            "generate-root",
+            lambda key=key: c.adapter.post(f"{base}/update", json={"key": key, "nonce": nonce}),
+        )
+        result = result.get("data") or result
+        if result.get("complete"):
+            break
+    if not result.get("complete"):
+        raise DatalabError(
+            f"root token generation incomplete after {len(keys)} key shares (progress "
+            f"{result.get('progress')}/{result.get('required')}): the keys are wrong or too few"
+        )
+    raw = base64.b64decode(result["encoded_token"] + "=" * (-len(result["encoded_token"]) % 4))
+    token = bytes(a ^ b for a, b in zip(raw, otp.encode(), strict=True)).decode()
+    material = json.loads(e.bootstrap_file.read_text()) if e.bootstrap_file.exists() else {}
+    material["root_token"] = token
+    write_private(e.bootstrap_file, json.dumps(material))
+    return f"new root token written to {e.bootstrap_file} (0600)"
+
+
+def rotate_intermediate(e: Env, mount: str = "pki_int", root: str = "pki") -> tuple[str, str]:
+    """A new intermediate CA in the same mount (a second issuer, signed by the root),
+    made the default: certificates issued from now on chain to it; the old issuer
+    stays to verify certificates still in use. Returns (old, new) issuer ids."""
+    c = client(e)
+
+    def rotate() -> tuple[str, str]:
+        old_id = c.read(f"{mount}/config/issuers")["data"]["default"]
+        old = x509.load_pem_x509_certificate(
+            c.read(f"{mount}/issuer/{old_id}")["data"]["certificate"].encode()
+        )
+        name = old.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+        lifetime = old.not_valid_after_utc - old.not_valid_before_utc
+        key = old.public_key()
+        key_type, bits = (
+            ("ec", key.curve.key_size) if hasattr(key, "curve") else ("rsa", key.key_size)
+        )
+        generated = c.write(
+            f"{mount}/intermediate/generate/internal",
+            common_name=name,
+            key_type=key_type,
+            key_bits=bits,
+        )["data"]
+        signed = c.write(
+            f"{root}/root/sign-intermediate",
+            csr=generated["csr"],
+            format="pem_bundle",
+            common_name=name,
+            ttl=f"{int(lifetime.total_seconds())}s",
+        )["data"]
+        chain = "\n".join([signed["certificate"], *signed.get("ca_chain", [signed["issuing_ca"]])])
+        c.write(f"{mount}/intermediate/set-signed", certificate=chain)
+        # The new issuer is the one holding the key generated above.
+        new_id = next(
+            i
+            for i in c.list(f"{mount}/issuers")["data"]["keys"]
+            if c.read(f"{mount}/issuer/{i}")["data"].get("key_id") == generated["key_id"]
+        )
+        c.write(f"{mount}/config/issuers", default=new_id)
+        return old_id, new_id
+
+    return _call("rotate-intermediate", rotate)

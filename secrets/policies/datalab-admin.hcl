@@ -16,6 +16,9 @@ path "auth/approle/role" { capabilities = ["list"] }
 path "auth/approle/role/*" { capabilities = ["create", "read", "update"] }
 path "auth/token/lookup-self" { capabilities = ["read"] }
 path "auth/token/renew-self" { capabilities = ["update"] }
+# Root token regeneration: starting an attempt needs this token, completing it needs a
+# quorum of key shares (datalab vault generate-root).
+path "sys/generate-root-token/*" { capabilities = ["create", "read", "update", "delete"] }
 path "datalab/*" { capabilities = ["create", "read", "update", "list"] }
 path "pki/*" { capabilities = ["create", "read", "update", "list"] }
 path "pki_int/*" { capabilities = ["create", "read", "update", "list"] }
