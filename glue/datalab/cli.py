@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from datalab import DatalabError, artifacts, converge, hosts, inventory, lab
+from datalab import postgres as postgres_mod
 from datalab import secrets as secrets_mod
 from datalab import vault as vault_mod
 from datalab.proc import step
@@ -36,8 +37,12 @@ vault_app = typer.Typer(
 secrets_app = typer.Typer(
     help="Service secrets in Vault KV (datalab/): list, get, rotate.", no_args_is_help=True
 )
+postgres_app = typer.Typer(
+    help="The PostgreSQL databases (mlflow, prefect): backup, restore.", no_args_is_help=True
+)
 app.add_typer(vault_app, name="vault")
 app.add_typer(secrets_app, name="secrets")
+app.add_typer(postgres_app, name="postgres")
 
 VarFileOption = Annotated[
     Path | None,
@@ -313,6 +318,28 @@ def vault_rotate_intermediate(
             "systemctl start --wait datalab-cert-renew@${s%.issued.json}.service; done",
         )
         typer.echo("every service certificate reissued from the new intermediate")
+
+
+@postgres_app.command("backup")
+def postgres_backup(
+    database: Annotated[str, typer.Argument(help="mlflow or prefect")],
+    env: EnvOption = "dev",
+) -> None:
+    """Dump one database (pg_dump, custom format) on the database host, into
+    /var/lib/datalab/backups/postgres/<database>.dump (replacing the previous dump)."""
+    with step(f"pg_dump {database} ({env})"):
+        typer.echo(postgres_mod.backup(env, database))
+
+
+@postgres_app.command("restore")
+def postgres_restore(
+    database: Annotated[str, typer.Argument(help="mlflow or prefect")],
+    env: EnvOption = "dev",
+) -> None:
+    """Restore one database from its dump (pg_restore --clean, in one transaction: on
+    error nothing changes). Stop the service that uses it first (see the runbook)."""
+    with step(f"pg_restore {database} ({env})"):
+        typer.echo(postgres_mod.restore(env, database))
 
 
 @secrets_app.command("list")

@@ -4,6 +4,10 @@ foundation probe, destroyed at the end of the session."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import testinfra
 from datalab import converge, hosts, lab, paths
@@ -17,6 +21,20 @@ PROBE = paths.REPO / "tests" / "lab" / "probe.yml"
 def containers(env: str = ENV) -> list[str]:
     out = run(["docker", "ps", "-aq", "--filter", f"label=datalab.environment={env}"], capture=True)
     return out.stdout.split()
+
+
+def datalab(*argv: str, env: str = ENV) -> str:
+    """Run the CLI as an operator does; fail with its output unless it succeeds."""
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "datalab"), *argv, "--env", env],
+        capture_output=True,
+        text=True,
+        env=converge.environ(),
+    )
+    assert out.returncode == 0, (
+        f"datalab {' '.join(argv)}: {out.stdout[-2000:]}{out.stderr[-3000:]}"
+    )
+    return out.stdout
 
 
 def host_of(inventory, name):

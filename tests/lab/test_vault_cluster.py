@@ -14,7 +14,7 @@ import pytest
 import requests
 from datalab import converge, hosts, lab, vault
 
-from tests.lab.conftest import containers, host_of
+from tests.lab.conftest import containers, datalab, host_of
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
 
@@ -79,8 +79,8 @@ def test_one_node_down_then_back(cluster):
     finally:
         host_of(inventory, active).run("systemctl start openbao")
     # It comes back sealed; the runbook's unseal brings it back into the cluster.
-    datalab = str(Path(sys.executable).parent / "datalab")
-    out = _retry(lambda: _unseal(datalab), 30)
+    cli = str(Path(sys.executable).parent / "datalab")
+    out = _retry(lambda: _unseal(cli), 30)
     assert f"{active}: unsealed" in out
     roles = _retry(lambda: _all_unsealed(e), 60)
     assert sorted(roles) == ["active", "standby", "standby"]
@@ -94,8 +94,8 @@ def test_one_node_down_then_back(cluster):
     assert read["data"]["data"]["v"] == "written-during-outage"
 
 
-def _unseal(datalab: str) -> str:
-    out = subprocess.run([datalab, "vault", "unseal", "--env", ENV], capture_output=True, text=True)
+def _unseal(cli: str) -> str:
+    out = subprocess.run([cli, "vault", "unseal", "--env", ENV], capture_output=True, text=True)
     if out.returncode != 0:
         raise requests.exceptions.ConnectionError(out.stderr)
     return out.stdout
@@ -112,18 +112,14 @@ def test_replace_a_failed_node(cluster):
     """Runbook 'Replace a failed Vault node': remove the peer, recreate the host with an
     empty disk, converge; it joins over TLS and the cluster has three voters again."""
     data, inventory, e = cluster
-    datalab = str(Path(sys.executable).parent / "datalab")
     standby = next(r["node"] for r in vault.status(e) if r["role"] == "standby")
     host_of(inventory, standby).run("systemctl stop openbao")  # the failure
     steps = (
-        ["vault", "remove-peer", standby, "--env", ENV],
-        ["hosts", "replace", standby, "--env", ENV, "--var-file", str(VAR_FILE)],
+        ["vault", "remove-peer", standby],
+        ["hosts", "replace", standby, "--var-file", str(VAR_FILE)],
     )
     for argv in steps:
-        out = subprocess.run(
-            [datalab, *argv], capture_output=True, text=True, env=converge.environ()
-        )
-        assert out.returncode == 0, f"{argv}: {out.stdout[-2000:]}{out.stderr[-3000:]}"
+        datalab(*argv, env=ENV)
     healthy = next(url for node, url in e.nodes.items() if node != standby)
     peers = vault.client(e, healthy).sys.read_raft_config()["data"]["config"]["servers"]
     assert standby not in {p["node_id"] for p in peers}

@@ -8,27 +8,15 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import hvac
 import pytest
 import requests
 from datalab import converge, vault
 
-from tests.lab.conftest import ENV
+from tests.lab.conftest import ENV, datalab
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
-
-DATALAB = str(Path(sys.executable).parent / "datalab")
-
-
-def datalab(*argv: str) -> str:
-    out = subprocess.run(
-        [DATALAB, *argv, "--env", ENV], capture_output=True, text=True, env=converge.environ()
-    )
-    assert out.returncode == 0, f"{argv}: {out.stdout[-2000:]}{out.stderr[-3000:]}"
-    return out.stdout
 
 
 def served_issuer(address: str) -> str:
