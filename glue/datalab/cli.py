@@ -166,6 +166,18 @@ def up(env: EnvOption = "dev") -> None:
             (f"vault {r['node']}", f"{r['role']}  {r['url']}")
             for r in vault_mod.status(vault_mod.environment(env))
         ]
+    endpoints = [
+        (label, url.format(address=data["hosts"][data["groups"][group][0]]["address"]))
+        for group, label, url in (
+            (
+                "object_store",
+                "s3 (TLS)",
+                "https://{address}:8333  keys: datalab secrets get object_store/<consumer>",
+            ),
+            ("postgres", "postgres (TLS)", "{address}:5432  databases mlflow, prefect"),
+        )
+        if data["groups"].get(group)
+    ]
     typer.echo(f"\nDataLab {env} is up ({time.monotonic() - started:.0f}s):")
     _table([(name, f"{h['address']}  {h['fqdn']}") for name, h in sorted(data["hosts"].items())])
     typer.echo("")
@@ -174,6 +186,8 @@ def up(env: EnvOption = "dev") -> None:
             ("inventory", str(inventory_file)),
             ("ssh", f"ssh -i {hosts.key_dir(env) / 'id_ed25519'} datalab@<address>"),
             *vault_rows,
+            *endpoints,
+            ("platform CA", str(hosts.key_dir(env) / "platform-root-ca.pem")),
             (
                 "bootstrap material",
                 f"{hosts.key_dir(env)} (0700, outside git): SSH key, "
