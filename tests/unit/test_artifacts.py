@@ -7,12 +7,29 @@ from datalab import DatalabError, artifacts
 
 def test_manifest_pins_every_artifact():
     manifest = artifacts.load_manifest()
-    assert {a.name for a in manifest} >= {"openbao", "seaweedfs"}
+    assert {a.name for a in manifest} >= {"openbao", "seaweedfs", "vault"}
     for artifact in manifest:
         assert re.fullmatch(r"[0-9a-f]{64}", artifact.sha256), artifact.name
-        assert re.fullmatch(r"[0-9a-f]{64}", artifact.source["wheel_sha256"]), artifact.name
         assert artifact.version in artifact.file, "store paths carry the version"
-        assert artifact.source["kind"] == "pypi-wheel"
+        assert artifact.source["kind"] in artifacts.SOURCES, artifact.name
+        if artifact.source["kind"] == "pypi-wheel":
+            assert re.fullmatch(r"[0-9a-f]{64}", artifact.source["wheel_sha256"])
+        if artifact.source["kind"] == "go-build":
+            assert (artifacts.BUILDS_DIR / artifact.source["script"]).is_file()
+
+
+def test_on_demand_artifacts_only_for_environments_that_select_them():
+    vault = next(a for a in artifacts.load_manifest() if a.name == "vault")
+    assert not artifacts.needed(vault, artifacts.environment_settings("dev"))
+    assert artifacts.needed(vault, {"vault_flavour": "vault"})
+    openbao = next(a for a in artifacts.load_manifest() if a.name == "openbao")
+    assert artifacts.needed(openbao, {})
+
+
+def test_verify_skips_on_demand_artifacts_not_built(tmp_path):
+    problems = artifacts.verify(tmp_path)
+    assert not any(p.startswith("vault ") for p in problems)
+    assert any(p.startswith("openbao ") and "missing" in p for p in problems)
 
 
 def test_checksum_mismatch_names_the_file_and_the_fix(tmp_path):
