@@ -1,9 +1,11 @@
 """One lab environment for all lab tests of a run: the dev file applied as environment
 `labtest` (so a developer's dev is never touched), converged once with site.yml and the
-foundation probe, destroyed at the end of the session."""
+foundation probe, destroyed at the end of the session. DATALAB_TEST_ENV and
+DATALAB_TEST_CIDR give a second, parallel run (another checkout) its own environment."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +15,11 @@ import testinfra
 from datalab import converge, hosts, lab, paths
 from datalab.proc import run
 
-ENV = "labtest"
-OVERRIDES = {"environment": ENV, "network_cidr": "172.30.90.0/24"}
+ENV = os.environ.get("DATALAB_TEST_ENV", "labtest")
+OVERRIDES = {
+    "environment": ENV,
+    "network_cidr": os.environ.get("DATALAB_TEST_CIDR", "172.30.90.0/24"),
+}
 PROBE = paths.REPO / "tests" / "lab" / "probe.yml"
 
 
