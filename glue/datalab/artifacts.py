@@ -209,12 +209,12 @@ def fill(store: Path | None = None, env: str | None = None) -> dict[str, str]:
         if needed(artifact, settings) or target.exists():
             done[artifact.name] = ensure(artifact, store)
         else:
-            done[artifact.name] = f"on demand ({_when(artifact)})"
+            done[artifact.name] = f"on demand ({when(artifact)})"
     write_sums(store)
     return done
 
 
-def _when(artifact: Artifact) -> str:
+def when(artifact: Artifact) -> str:
     return ", ".join(f'{k} = "{v}"' for k, v in artifact.needed_when.items())
 
 

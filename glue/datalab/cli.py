@@ -214,7 +214,12 @@ def artifacts_list() -> None:
     """List the pinned artifacts (component, version, source, sha256)."""
     _table(
         [
-            (a.name, f"{a.version}  {a.source.get('kind')}:{a.source.get('package')}  {a.sha256}")
+            (
+                a.name,
+                f"{a.version}  {a.source.get('kind')}:"
+                f"{a.source.get('package') or a.source.get('module')}  {a.sha256}"
+                + (f"  (on demand: {artifacts.when(a)})" if a.needed_when else ""),
+            )
             for a in artifacts.load_manifest()
         ]
     )

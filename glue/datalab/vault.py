@@ -25,6 +25,7 @@ class Env:
     name: str
     state: Path
     nodes: dict[str, str]  # inventory name -> API URL
+    flavour: str = "openbao"  # or "vault" (HashiCorp)
 
     @property
     def ca_bundle(self) -> Path:
@@ -48,6 +49,7 @@ def environment(env: str) -> Env:
         name=env,
         state=paths.state_dir(env),
         nodes={n: f"https://{contract['hosts'][n]['address']}:{PORT}" for n in members},
+        flavour=contract["vars"].get("datalab_vault_flavour", "openbao"),
     )
 
 
@@ -202,11 +204,13 @@ def generate_root(e: Env, keys: list[str] | None = None, unauthenticated: bool =
     """A new root token through the authenticated sys/generate-root-token endpoints
     (OpenBao >= 2.6): the admin token starts the attempt, the key shares complete it.
     `unauthenticated` uses sys/generate-root instead (no token: for a lost admin token,
-    with the endpoints switched on in the listener for the ceremony). The token is
+    with the endpoints switched on in the listener for the ceremony). HashiCorp Vault has
+    only sys/generate-root, always on: the key shares are the protection. The token is
     written into the bootstrap file (0600), never printed; the next converge uses it
     and revokes it."""
     keys = _bootstrap_keys(e, keys)
     c = client(e)
+    unauthenticated = unauthenticated or e.flavour == "vault"
     if unauthenticated:
         c.token = None
     base = "/v1/sys/generate-root" if unauthenticated else "/v1/sys/generate-root-token"

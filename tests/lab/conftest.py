@@ -21,6 +21,8 @@ OVERRIDES = {
     "network_cidr": os.environ.get("DATALAB_TEST_CIDR", "172.30.90.0/24"),
 }
 PROBE = paths.REPO / "tests" / "lab" / "probe.yml"
+# The layers a Vault cluster needs (site.yml's first two), for tests of Vault alone.
+VAULT_LAYERS = ("playbooks/common.yml", "playbooks/vault.yml")
 
 
 def containers(env: str = ENV) -> list[str]:
@@ -46,14 +48,20 @@ def host_of(inventory, name):
     return testinfra.get_host(f"ansible://{name}?ansible_inventory={inventory}", sudo=True)
 
 
+def fresh_hosts(env: str, var_file: Path, overrides: dict | None = None) -> dict:
+    """Hosts for a test environment, without leftovers of an interrupted run (containers,
+    or Vault bootstrap material that belonged to the previous hosts)."""
+    lab.remove_environment_objects(env)
+    for stale in ("vault-bootstrap.json", "vault-ansible-token", "platform-root-ca.pem"):
+        (hosts.key_dir(env) / stale).unlink(missing_ok=True)
+    return hosts.up(env, var_file=var_file, overrides=overrides)
+
+
 @pytest.fixture(scope="session")
 def lab_env(prepared_lab):
     for _name, action in lab.prepare_steps():
         action()
-    lab.remove_environment_objects(ENV)  # leftovers of an interrupted run
-    for stale in ("vault-bootstrap.json", "vault-ansible-token", "platform-root-ca.pem"):
-        (hosts.key_dir(ENV) / stale).unlink(missing_ok=True)
-    data = hosts.up(ENV, var_file=paths.env_file("dev"), overrides=OVERRIDES)
+    data = fresh_hosts(ENV, paths.env_file("dev"), OVERRIDES)
     yield data, hosts.key_dir(ENV) / "inventory.yml"
     hosts.down(ENV, var_file=paths.env_file("dev"), overrides=OVERRIDES)
     assert containers() == [], "destroy left containers behind"

@@ -12,26 +12,21 @@ from pathlib import Path
 import hvac
 import pytest
 import requests
-from datalab import converge, hosts, lab, vault
+from datalab import converge, hosts, vault
 
-from tests.lab.conftest import containers, datalab, host_of
+from tests.lab.conftest import VAULT_LAYERS, containers, datalab, fresh_hosts, host_of
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
 
 ENV = "labha"
 VAR_FILE = Path(__file__).parent / "labha.tfvars"
-# The layers a Vault cluster needs (site.yml's first two); the data plane is tested elsewhere.
-LAYERS = ("playbooks/common.yml", "playbooks/vault.yml")
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    lab.remove_environment_objects(ENV)
-    for stale in ("vault-bootstrap.json", "vault-ansible-token", "platform-root-ca.pem"):
-        (hosts.key_dir(ENV) / stale).unlink(missing_ok=True)
-    data = hosts.up(ENV, var_file=VAR_FILE)
+    data = fresh_hosts(ENV, VAR_FILE)
     inventory = hosts.key_dir(ENV) / "inventory.yml"
-    result = converge.playbook(inventory, *LAYERS)
+    result = converge.playbook(inventory, *VAULT_LAYERS)
     assert result.returncode == 0, result.output[-5000:]
     yield data, inventory, vault.environment(ENV)
     hosts.down(ENV, var_file=VAR_FILE)
@@ -123,7 +118,7 @@ def test_replace_a_failed_node(cluster):
     healthy = next(url for node, url in e.nodes.items() if node != standby)
     peers = vault.client(e, healthy).sys.read_raft_config()["data"]["config"]["servers"]
     assert standby not in {p["node_id"] for p in peers}
-    result = converge.playbook(inventory, *LAYERS)
+    result = converge.playbook(inventory, *VAULT_LAYERS)
     assert result.returncode == 0, result.output[-5000:]
     roles = _retry(lambda: _all_unsealed(e), 60)
     assert sorted(roles) == ["active", "standby", "standby"]
