@@ -28,6 +28,11 @@ def store(converged):
 
 def s3(store, consumer: str, secret: str | None = None):
     e, _, address = store
+    return s3_client(e, address, consumer, secret)
+
+
+def s3_client(e: vault.Env, address: str, consumer: str, secret: str | None = None):
+    """An S3 client of `consumer` (its key from Vault) for the gateway at `address`."""
     key, _ = secrets.get(e, f"object_store/{consumer}")
     return boto3.client(
         "s3",
