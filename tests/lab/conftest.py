@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,19 @@ def datalab(*argv: str, env: str = ENV) -> str:
         f"datalab {' '.join(argv)}: {out.stdout[-2000:]}{out.stderr[-3000:]}"
     )
     return out.stdout
+
+
+def retry(fn, errors: tuple[type[BaseException], ...], seconds: float, pause: float = 1):
+    """fn() once it stops raising `errors` (a cluster re-electing, a node catching up);
+    the last error once `seconds` have passed."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return fn()
+        except errors:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
 
 
 def host_of(inventory, name):

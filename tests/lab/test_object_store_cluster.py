@@ -6,14 +6,13 @@ meanwhile."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import botocore.exceptions
 import pytest
 from datalab import converge, hosts, vault
 
-from tests.lab.conftest import VAULT_LAYERS, containers, fresh_hosts, host_of
+from tests.lab.conftest import VAULT_LAYERS, containers, fresh_hosts, host_of, retry
 from tests.lab.test_object_store import s3_client
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
@@ -37,14 +36,8 @@ def cluster():
 
 
 def _eventually(fn, seconds=90):
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return fn()
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(2)
+    errors = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+    return retry(fn, errors, seconds, pause=2)
 
 
 def _read(client, key):

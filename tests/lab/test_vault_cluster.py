@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import hvac
@@ -14,7 +13,7 @@ import pytest
 import requests
 from datalab import converge, hosts, vault
 
-from tests.lab.conftest import VAULT_LAYERS, containers, datalab, fresh_hosts, host_of
+from tests.lab.conftest import VAULT_LAYERS, containers, datalab, fresh_hosts, host_of, retry
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
 
@@ -34,14 +33,7 @@ def cluster():
 
 
 def _retry(fn, seconds=60):
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return fn()
-        except (requests.exceptions.RequestException, hvac.exceptions.VaultError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
+    return retry(fn, (requests.exceptions.RequestException, hvac.exceptions.VaultError), seconds)
 
 
 def test_three_nodes_one_active(cluster):
