@@ -149,7 +149,6 @@ def _from_go_build(artifact: Artifact, target: Path) -> None:
     env = dict(
         os.environ,
         DATALAB_GO_DIR=str(cache / "go"),
-        GOMODCACHE=str(cache / "go" / "mod"),
         BUILD_DIR=str(cache / "build" / artifact.name),
     )
     partial = target.with_suffix(".partial")

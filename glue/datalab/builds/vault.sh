@@ -8,11 +8,11 @@
 # Prints "<sha256>  <OUTPUT>" on stdout as its last line; progress goes to stderr.
 #
 # Environment (all optional):
-#   DATALAB_GO_DIR   shared Go state dir (default /root/.cache/datalab/go)
+#   DATALAB_GO_DIR   shared Go state dir (default ~/.cache/datalab/go)
 #   GOMODCACHE       module cache (default $DATALAB_GO_DIR/mod)
 #   GOCACHE          build cache  (default $DATALAB_GO_DIR/cache)
-#   VAULT_BUILD_DIR  work dir (or BUILD_DIR, as `datalab lab prepare` sets it); sources are unpacked to $VAULT_BUILD_DIR/src/vault-VERSION
-#                    (default /root/.cache/datalab/build/vault)
+#   VAULT_BUILD_DIR  work dir (or BUILD_DIR, as `datalab lab prepare` sets it); sources
+#                    go to $VAULT_BUILD_DIR/src/vault-VERSION (default ~/.cache/datalab/build/vault)
 #   VAULT_GIT_COMMIT value for version.GitCommit (default empty: the module proxy does
 #                    not record the tag's commit)
 #   VAULT_BUILD_TAGS Go build tags (default empty = CE build, no web UI assets)
