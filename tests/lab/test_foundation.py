@@ -108,7 +108,12 @@ def test_package_from_proxy_runs_under_systemd(converged):
         assert host.socket("tcp://127.0.0.1:11211").is_listening
 
 
-@pytest.mark.parametrize("artifact", artifacts.load_manifest(), ids=lambda a: a.name)
+@pytest.mark.parametrize(
+    "artifact",
+    # Wheelhouses are not commands: their roles install them as venvs (test_mlflow, test_prefect).
+    [a for a in artifacts.load_manifest() if a.source["kind"] != "pypi-wheelhouse"],
+    ids=lambda a: a.name,
+)
 def test_artifact_installed_verified_and_runs(converged, artifact):
     data, inventory, _ = converged
     host = host_of(inventory, "control-1")
