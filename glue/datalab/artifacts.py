@@ -291,19 +291,137 @@ def _from_maven_set(artifact: Artifact, target: Path) -> None:
     pack_tar(files, target)
 
 
+# A wheelhouse: every wheel of a hash-locked requirements file (kept in ansible/locks/),
+# for the hosts' Python, in <name>/<version>/ next to the lock itself. The manifest pins
+# the lock file (sha256); the lock pins every wheel (sha256), so the store is verified
+# wheel by wheel and pip on the host installs with --require-hashes.
+_REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
+_HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
+
+
+def canonical_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def read_lock(lock: Path) -> dict[tuple[str, str], set[str]]:
+    """(canonical name, version) -> allowed sha256s, from a `--generate-hashes` lock."""
+    pins: dict[tuple[str, str], set[str]] = {}
+    current = None
+    for line in lock.read_text().splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        match = _REQUIREMENT.match(stripped)
+        if match:
+            current = (canonical_name(match.group(1)), match.group(2))
+            pins[current] = set()
+        if current is not None:
+            pins[current].update(_HASH.findall(stripped))
+    missing = [f"{n}=={v}" for (n, v), hashes in pins.items() if not hashes]
+    if not pins or missing:
+        raise DatalabError(
+            f"{lock} is not a hash-locked requirements file (no hash for: "
+            f"{', '.join(missing) or 'any requirement'}); make it with "
+            "`uv pip compile --generate-hashes --only-binary :all:`"
+        )
+    return pins
+
+
+def lock_path(artifact: Artifact) -> Path:
+    """The repo's lock file of a wheelhouse (source.lock, relative to ansible/)."""
+    return paths.ARTIFACT_MANIFEST.parent / artifact.source["lock"]
+
+
+def wheelhouse_problems(lock: Path) -> list[str]:
+    """Wheels of a lock (in the store) missing beside it, or not matching a locked hash."""
+    house = lock.parent
+    pins = read_lock(lock)
+    found: dict[tuple[str, str], list[Path]] = {}
+    for wheel in house.glob("*.whl"):
+        name, version = wheel.name.split("-")[:2]
+        found.setdefault((canonical_name(name), version), []).append(wheel)
+    problems = []
+    for (name, version), hashes in sorted(pins.items()):
+        wheels = found.get((name, version), [])
+        if not wheels:
+            problems.append(f"{name}=={version}: no wheel")
+        elif not any(sha256_file(w) in hashes for w in wheels):
+            problems.append(f"{name}=={version}: no wheel with a locked hash")
+    return problems
+
+
+def _platforms(source: dict) -> list[str]:
+    """Every manylinux tag the hosts' glibc runs (pip 23 does not expand them itself)."""
+    arch = source.get("arch", "x86_64")
+    major, minor = (int(x) for x in str(source.get("glibc", "2.36")).split("."))
+    tags = [f"manylinux_{major}_{m}_{arch}" for m in range(minor, 4, -1)]
+    return tags + [f"manylinux{legacy}_{arch}" for legacy in ("2014", "2010", "1")]
+
+
+def _from_pypi_wheelhouse(artifact: Artifact, target: Path) -> None:
+    src = artifact.source
+    lock = lock_path(artifact)
+    check_sha256(lock, artifact.sha256, f"the lock of {artifact.name} {artifact.version}")
+    house = target.parent
+    shutil.copyfile(lock, target)  # the lock first: pip reads its hashes from here
+    pins = read_lock(target)
+    if not wheelhouse_problems(target):
+        return
+    say(
+        f"downloading {len(pins)} wheels of {artifact.name} {artifact.version} from PyPI "
+        f"(python {src.get('python_version', '3.11')}, {src.get('arch', 'x86_64')})"
+    )
+    platforms = [arg for tag in _platforms(src) for arg in ("--platform", tag)]
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--require-hashes",
+            "--python-version",
+            str(src.get("python_version", "3.11")),
+            "--implementation",
+            "cp",
+            *platforms,
+            "-r",
+            target,
+            "-d",
+            house,
+        ],
+        capture=True,
+        what=f"pip download of the {artifact.name} {artifact.version} wheelhouse",
+    )
+    problems = wheelhouse_problems(target)
+    if problems:
+        raise DatalabError(
+            f"the {artifact.name} {artifact.version} wheelhouse is incomplete after "
+            f"pip download: {'; '.join(problems[:5])}"
+        )
+
+
 SOURCES = {
     "pypi-wheel": _from_pypi_wheel,
     "go-build": _from_go_build,
     "pypi-wheel-file": _from_pypi_wheel_file,
     "pypi-sdist-wheel": _from_pypi_sdist_wheel,
     "maven-set": _from_maven_set,
+    "pypi-wheelhouse": _from_pypi_wheelhouse,
 }
 
 
 def ensure(artifact: Artifact, store: Path) -> str:
     """Make `artifact` present and verified in `store`; returns what was done."""
     target = store / artifact.file
-    if target.exists() and sha256_file(target) == artifact.sha256:
+    if (
+        target.exists()
+        and sha256_file(target) == artifact.sha256
+        and not contents_problems(artifact, target)
+    ):
         return "present"
     kind = artifact.source.get("kind")
     if kind not in SOURCES:
@@ -312,6 +430,13 @@ def ensure(artifact: Artifact, store: Path) -> str:
     SOURCES[kind](artifact, target)
     check_sha256(target, artifact.sha256, f"{artifact.name} {artifact.version}")
     return "added"
+
+
+def contents_problems(artifact: Artifact, target: Path) -> list[str]:
+    """What is wrong with the files a pinned file vouches for (a wheelhouse's wheels)."""
+    if artifact.source.get("kind") == "pypi-wheelhouse":
+        return wheelhouse_problems(target)
+    return []
 
 
 def environment_settings(env: str) -> dict[str, str]:
@@ -355,6 +480,7 @@ def when(artifact: Artifact) -> str:
 
 def write_sums(store: Path) -> None:
     """SHA256SUMS at the store root, for `sha256sum -c` by a human or a mirror sync."""
+    # A wheelhouse's wheels are pinned inside its lock (listed here by the lock's line).
     lines = [f"{a.sha256}  {a.file}" for a in load_manifest() if (store / a.file).exists()]
     (store / "SHA256SUMS").write_text("\n".join(lines) + "\n")
 
@@ -371,4 +497,9 @@ def verify(store: Path | None = None) -> list[str]:
             problems.append(f"{artifact.name} {artifact.version}: missing ({target})")
         elif sha256_file(target) != artifact.sha256:
             problems.append(f"{artifact.name} {artifact.version}: checksum mismatch ({target})")
+        else:
+            problems.extend(
+                f"{artifact.name} {artifact.version}: {p} ({target.parent})"
+                for p in contents_problems(artifact, target)
+            )
     return problems

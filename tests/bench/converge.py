@@ -3,6 +3,7 @@
 
 - security core: playbooks/common.yml + playbooks/vault.yml, first converge;
 - data plane: playbooks/data.yml (object store, PostgreSQL), first converge;
+- services: playbooks/services.yml (MLflow, Prefect server and worker), first converge;
 - site.yml no-change re-run (and that it changed nothing);
 - memory of each service at idle (RSS summed over the service's processes).
 
@@ -24,6 +25,12 @@ SERVICES = {
     "OpenBao": ("control-1", "bao"),
     "SeaweedFS (weed server)": ("data-1", "weed"),
     "PostgreSQL (all backends)": ("control-1", "postgres"),
+}
+# Python services (every process is "python3"): service -> (host, systemd unit)
+UNITS = {
+    "MLflow (server + 2 workers)": ("control-1", "mlflow.service"),
+    "Prefect server": ("control-1", "prefect-server.service"),
+    "Prefect worker": ("compute-1", "prefect-worker.service"),
 }
 
 
@@ -51,12 +58,18 @@ def main() -> int:
         rows.append(("security core converge (common + vault)", f"{seconds:7.1f} s", changed))
         seconds, changed = timed(inventory, "playbooks/data.yml")
         rows.append(("data plane converge (object store, postgres)", f"{seconds:7.1f} s", changed))
+        seconds, changed = timed(inventory, "playbooks/services.yml")
+        rows.append(("services converge (mlflow, prefect)", f"{seconds:7.1f} s", changed))
         seconds, changed = timed(inventory, "site.yml")
         rows.append(("site.yml no-change re-run", f"{seconds:7.1f} s", changed))
         time.sleep(30)  # idle
         for name, (host, comm) in SERVICES.items():
             rss = converge.run_on(inventory, host, f"ps -o rss= -C {comm}")
             total = sum(int(v) for v in rss.replace("\\n", "\n").split())
+            rows.append((f"{name} RSS at idle", f"{total / 1024:7.1f} MiB", None))
+        for name, (host, unit) in UNITS.items():
+            out = converge.run_on(inventory, host, "ps -eo unit=,rss=").replace("\\n", "\n")
+            total = sum(int(line.split()[1]) for line in out.splitlines() if line.startswith(unit))
             rows.append((f"{name} RSS at idle", f"{total / 1024:7.1f} MiB", None))
     finally:
         hosts.down(ENV, var_file, OVERRIDES)

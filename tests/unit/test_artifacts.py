@@ -97,3 +97,36 @@ def test_archives_name_a_file_that_proves_the_unpack():
             for jar in artifact.source["jars"]:
                 assert re.fullmatch(r"[0-9a-f]{64}", jar["sha256"]), jar["coordinate"]
                 artifacts.maven_path(jar["coordinate"])
+
+
+def test_wheelhouse_pin_is_the_repo_lock():
+    for artifact in artifacts.load_manifest():
+        if artifact.source["kind"] == "pypi-wheelhouse":
+            lock = artifacts.lock_path(artifact)
+            assert artifacts.sha256_file(lock) == artifact.sha256, artifact.name
+            assert len(artifacts.read_lock(lock)) > 50
+
+
+def test_wheelhouse_verify_checks_every_wheel_by_its_locked_hash(tmp_path):
+    wheel = b"not really a wheel"
+    lock = tmp_path / "svc" / "1.0" / "requirements.lock.txt"
+    lock.parent.mkdir(parents=True)
+    lock.write_text(
+        "Foo.Bar==1.0 \\\n"
+        f"    --hash=sha256:{hashlib.sha256(wheel).hexdigest()}\n"
+        "    # via svc\n"
+        "baz==2.0 \\\n"
+        f"    --hash=sha256:{'0' * 64}\n"
+    )
+    (lock.parent / "foo_bar-1.0-py3-none-any.whl").write_bytes(wheel)
+    (lock.parent / "baz-2.0-py3-none-any.whl").write_bytes(b"tampered")
+    assert artifacts.wheelhouse_problems(lock) == ["baz==2.0: no wheel with a locked hash"]
+    (lock.parent / "baz-2.0-py3-none-any.whl").unlink()
+    assert artifacts.wheelhouse_problems(lock) == ["baz==2.0: no wheel"]
+
+
+def test_a_lock_without_hashes_is_refused(tmp_path):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("foo==1.0\n")
+    with pytest.raises(DatalabError, match="not a hash-locked"):
+        artifacts.read_lock(lock)
