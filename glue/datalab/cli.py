@@ -177,6 +177,17 @@ def up(env: EnvOption = "dev") -> None:
                 "https://{address}:8333  keys: datalab secrets get object_store/<consumer>",
             ),
             ("postgres", "postgres (TLS)", "{address}:5432  databases mlflow, prefect"),
+            ("spark_master", "spark", "spark://{address}:7077  UI https://{address}:8480"),
+            (
+                "mlflow",
+                "mlflow",
+                "https://{address}:5000  admin: datalab secrets get mlflow/server --reveal",
+            ),
+            (
+                "prefect_server",
+                "prefect",
+                "https://{address}:4200  admin: datalab secrets get prefect/server --reveal",
+            ),
         )
         if data["groups"].get(group)
     ]

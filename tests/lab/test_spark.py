@@ -6,14 +6,15 @@ from sandboxed units and their directories are closed to others."""
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
 
 import pytest
 import requests
-from datalab import converge, vault
+from datalab import converge, hosts, paths, vault
 
-from tests.lab.conftest import ENV, host_of
+from tests.lab.conftest import ENV, OVERRIDES, host_of, retry
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
 
@@ -174,3 +175,35 @@ def test_spark_play_is_idempotent_and_checkable(spark):
     check = converge.playbook(inventory, "playbooks/compute.yml", check=True)
     assert check.returncode == 0, check.output[-3000:]
     assert check.total_changed == 0, check.changed
+
+
+def test_adding_a_worker_per_the_runbook(spark, tmp_path):
+    """docs/runbooks/spark.md: one more compute host in the environment file, `hosts up`,
+    site.yml; the master then has two workers and a job gets an executor on each.
+    Last in this module: the environment keeps the new host (converged like the others)."""
+    e, inventory, host, address = spark
+    dev = paths.env_file("dev").read_text()
+    grown = re.sub(r"(compute\s*=\s*\{\s*count\s*=\s*)1\b", r"\g<1>2", dev)
+    assert grown != dev, "the dev file has one compute host"
+    var_file = tmp_path / "dev.tfvars"
+    var_file.write_text(grown)
+    start = time.monotonic()
+    data = hosts.up(ENV, var_file=var_file, overrides=OVERRIDES)
+    assert "compute-2" in data["hosts"]
+    result = converge.playbook(inventory, "site.yml")
+    assert result.returncode == 0, result.output[-5000:]
+    print(f"adding a worker: hosts up + site.yml {time.monotonic() - start:.0f} s")
+    ca = str(e.state / "platform-root-ca.pem")
+
+    def two_workers():
+        status = requests.get(f"https://{address}:{MASTER_UI}/json/", verify=ca, timeout=10)
+        assert status.json()["aliveworkers"] == 2, status.json()
+        return status.json()
+
+    workers = retry(two_workers, (AssertionError,), seconds=60)["workers"]
+    new = data["hosts"]["compute-2"]["address"]
+    assert any(new in str(w.get("host")) or "compute-2" in str(w.get("host")) for w in workers)
+    out, _ = driver(host, f"s3a://bronze/labtest/delta-two-{int(time.time())}")
+    assert out.rc == 0, out.stdout[-3000:] + out.stderr[-5000:]
+    result = next(line for line in out.stdout.splitlines() if line.startswith("RESULT"))
+    assert int(result.split()[4]) == 2, f"one executor per worker: {result}"
