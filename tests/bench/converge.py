@@ -3,6 +3,7 @@
 
 - security core: playbooks/common.yml + playbooks/vault.yml, first converge;
 - data plane: playbooks/data.yml (object store, PostgreSQL), first converge;
+- compute: playbooks/compute.yml (Spark master and worker), first converge;
 - services: playbooks/services.yml (MLflow, Prefect server and worker), first converge;
 - site.yml no-change re-run (and that it changed nothing);
 - memory of each service at idle (RSS summed over the service's processes).
@@ -26,8 +27,10 @@ SERVICES = {
     "SeaweedFS (weed server)": ("data-1", "weed"),
     "PostgreSQL (all backends)": ("control-1", "postgres"),
 }
-# Python services (every process is "python3"): service -> (host, systemd unit)
+# Services whose processes share a generic name (python3, java): service -> (host, unit)
 UNITS = {
+    "Spark master": ("compute-1", "spark-master.service"),
+    "Spark worker": ("compute-1", "spark-worker.service"),
     "MLflow (server + 2 workers)": ("control-1", "mlflow.service"),
     "Prefect server": ("control-1", "prefect-server.service"),
     "Prefect worker": ("compute-1", "prefect-worker.service"),
@@ -58,6 +61,8 @@ def main() -> int:
         rows.append(("security core converge (common + vault)", f"{seconds:7.1f} s", changed))
         seconds, changed = timed(inventory, "playbooks/data.yml")
         rows.append(("data plane converge (object store, postgres)", f"{seconds:7.1f} s", changed))
+        seconds, changed = timed(inventory, "playbooks/compute.yml")
+        rows.append(("compute converge (spark)", f"{seconds:7.1f} s", changed))
         seconds, changed = timed(inventory, "playbooks/services.yml")
         rows.append(("services converge (mlflow, prefect)", f"{seconds:7.1f} s", changed))
         seconds, changed = timed(inventory, "site.yml")

@@ -6,6 +6,7 @@ DATALAB_TEST_CIDR give a second, parallel run (another checkout) its own environ
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -56,6 +57,16 @@ def retry(fn, errors: tuple[type[BaseException], ...], seconds: float, pause: fl
             if time.monotonic() > deadline:
                 raise
             time.sleep(pause)
+
+
+def grown_env_file(directory: Path, group: str = "compute", count: int = 2) -> Path:
+    """The dev file with `count` hosts in `group` (what an operator edits to add one)."""
+    dev = paths.env_file("dev").read_text()
+    grown = re.sub(rf"({group}\s*=\s*\{{\s*count\s*=\s*)\d+", rf"\g<1>{count}", dev)
+    assert grown != dev, f"the dev file sets host_groups.{group}.count"
+    target = directory / "dev.tfvars"
+    target.write_text(grown)
+    return target
 
 
 def host_of(inventory, name):

@@ -12,7 +12,7 @@ import pytest
 from datalab import artifacts, converge, hosts, paths, terraform
 from datalab.proc import run
 
-from tests.lab.conftest import ENV, OVERRIDES, PROBE, containers, host_of
+from tests.lab.conftest import ENV, OVERRIDES, PROBE, containers, grown_env_file, host_of
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
 
@@ -33,6 +33,15 @@ def test_second_apply_changes_nothing(lab_env):
     plan = stack.plan(hosts.stack_vars(ENV, OVERRIDES))
     assert plan.returncode == 0, plan.stderr
     assert "No changes." in plan.stdout, plan.stdout[-3000:]
+
+
+def test_adding_a_host_recreates_no_other(lab_env, tmp_path):
+    """One more worker is two new objects (container, volume); the other hosts stay as they
+    are (a creation-time attribute listing every host would recreate them all)."""
+    stack = terraform.Stack(ENV, var_file=grown_env_file(tmp_path))
+    plan = stack.plan(hosts.stack_vars(ENV, OVERRIDES))
+    assert plan.returncode == 0, plan.stderr
+    assert "Plan: 2 to add, 0 to change, 0 to destroy." in plan.stdout, plan.stdout[-3000:]
 
 
 def test_every_host_answers_ansible_over_ssh(lab_env):
@@ -85,6 +94,7 @@ def test_ssh_rejects_password_login(lab_env):
 
 
 def test_second_converge_changes_nothing(converged):
+    """Idempotence of every role at once (site.yml has them all), here and in check mode."""
     _, inventory, _ = converged
     again = converge.playbook(inventory, "site.yml", PROBE)
     assert again.returncode == 0, again.output[-3000:]

@@ -1,6 +1,6 @@
 """MLflow in the lab, for real: a run with a param, a metric and a model logged through
 the tracking server (artifacts proxied into the object store), a registered model
-version; HTTPS only, no or wrong credentials refused, idempotent role, sandboxed service
+version; HTTPS only, no or wrong credentials refused, sandboxed service
 as its own user."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import boto3
 import botocore.config
 import pytest
 import requests
-from datalab import converge, secrets, vault
+from datalab import secrets, vault
 
 from tests.lab.conftest import ENV, host_of
 
@@ -173,13 +173,3 @@ def test_runs_as_its_own_user_sandboxed_with_private_dirs(ml):
         assert expected in show, show
     assert "ReadWritePaths=/var/lib/datalab/mlflow" in show
     assert "SystemCallFilter=" in show and "SystemCallFilter=\n" not in show
-
-
-def test_role_is_idempotent_and_check_mode_clean(ml):
-    inventory = ml[4]
-    again = converge.playbook(inventory, "playbooks/services.yml", limit="mlflow")
-    assert again.returncode == 0, again.output[-3000:]
-    assert again.total_changed == 0, again.changed
-    check = converge.playbook(inventory, "playbooks/services.yml", limit="mlflow", check=True)
-    assert check.returncode == 0, check.output[-3000:]
-    assert check.total_changed == 0, check.changed

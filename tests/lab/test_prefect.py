@@ -1,6 +1,6 @@
 """Prefect in the lab, for real: a deployment on the process work pool, run through the
 server to Completed by the worker on compute-1 as its unprivileged user; HTTPS only, no
-or wrong credentials refused, idempotent role, sandboxed services as their own users."""
+or wrong credentials refused, sandboxed services as their own users."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 import requests
-from datalab import converge, secrets, vault
+from datalab import secrets, vault
 
 from tests.lab.conftest import ENV, host_of
 
@@ -163,14 +163,3 @@ def test_runs_as_its_own_user_sandboxed_with_private_dirs(pf, which, unit, user,
     assert f"ReadWritePaths={state}" in show
     if which == 0:
         assert host.file("/etc/prefect/tls/server.key").mode == 0o600
-
-
-def test_role_is_idempotent_and_check_mode_clean(pf):
-    inventory = pf[5]
-    limit = "prefect_server:prefect_workers"
-    again = converge.playbook(inventory, "playbooks/services.yml", limit=limit)
-    assert again.returncode == 0, again.output[-3000:]
-    assert again.total_changed == 0, again.changed
-    check = converge.playbook(inventory, "playbooks/services.yml", limit=limit, check=True)
-    assert check.returncode == 0, check.output[-3000:]
-    assert check.total_changed == 0, check.changed

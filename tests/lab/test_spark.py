@@ -6,15 +6,14 @@ from sandboxed units and their directories are closed to others."""
 
 from __future__ import annotations
 
-import re
 import shlex
 import time
 
 import pytest
 import requests
-from datalab import converge, hosts, paths, vault
+from datalab import converge, hosts, vault
 
-from tests.lab.conftest import ENV, OVERRIDES, host_of, retry
+from tests.lab.conftest import ENV, OVERRIDES, containers, grown_env_file, host_of, retry
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
 
@@ -165,31 +164,17 @@ def test_daemons_idle_memory_is_modest(spark):
         assert rss_kb < 700 * 1024
 
 
-def test_spark_play_is_idempotent_and_checkable(spark):
-    _, inventory, _, _ = spark
-    start = time.monotonic()
-    again = converge.playbook(inventory, "playbooks/compute.yml")
-    print(f"compute play, warm: {time.monotonic() - start:.0f} s")
-    assert again.returncode == 0, again.output[-3000:]
-    assert again.total_changed == 0, again.changed
-    check = converge.playbook(inventory, "playbooks/compute.yml", check=True)
-    assert check.returncode == 0, check.output[-3000:]
-    assert check.total_changed == 0, check.changed
-
-
 def test_adding_a_worker_per_the_runbook(spark, tmp_path):
     """docs/runbooks/spark.md: one more compute host in the environment file, `hosts up`,
     site.yml; the master then has two workers and a job gets an executor on each.
     Last in this module: the environment keeps the new host (converged like the others)."""
     e, inventory, host, address = spark
-    dev = paths.env_file("dev").read_text()
-    grown = re.sub(r"(compute\s*=\s*\{\s*count\s*=\s*)1\b", r"\g<1>2", dev)
-    assert grown != dev, "the dev file has one compute host"
-    var_file = tmp_path / "dev.tfvars"
-    var_file.write_text(grown)
+    var_file = grown_env_file(tmp_path)
+    before = set(containers())
     start = time.monotonic()
     data = hosts.up(ENV, var_file=var_file, overrides=OVERRIDES)
     assert "compute-2" in data["hosts"]
+    assert before < set(containers()), "the other hosts' containers were not recreated"
     result = converge.playbook(inventory, "site.yml")
     assert result.returncode == 0, result.output[-5000:]
     print(f"adding a worker: hosts up + site.yml {time.monotonic() - start:.0f} s")

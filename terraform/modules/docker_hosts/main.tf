@@ -8,8 +8,6 @@ locals {
     "datalab.environment" = var.environment
     "datalab.managed-by"  = "terraform"
   }
-  # Every host resolves every other host by FQDN and short name, without DNS.
-  etc_hosts = { for name, host in var.hosts : "${name}.${var.domain} ${name}" => host.address }
 }
 
 resource "docker_network" "this" {
@@ -87,14 +85,6 @@ resource "docker_container" "host" {
   networks_advanced {
     name         = docker_network.this.id
     ipv4_address = each.value.address
-  }
-
-  dynamic "host" {
-    for_each = local.etc_hosts
-    content {
-      host = host.key
-      ip   = host.value
-    }
   }
 
   upload {
