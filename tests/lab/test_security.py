@@ -204,7 +204,14 @@ def test_only_allowlisted_ports_answer_other_hosts(env):
     # A listener nobody allowed: reachable locally, dropped from another host.
     data_host.run("systemd-run --unit=probe-listener python3 -m http.server 9999 --bind 0.0.0.0")
     try:
-        local = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9999', timeout=5)"
+        # systemd-run returns before the server listens: poll for it (slow on 2 loaded cores).
+        local = (
+            "import time, urllib.request\n"
+            "for _ in range(60):\n"
+            "    try: urllib.request.urlopen('http://127.0.0.1:9999', timeout=5); break\n"
+            "    except OSError: time.sleep(0.5)\n"
+            "else: raise SystemExit(1)"
+        )
         assert data_host.run(f'python3 -c "{local}"').rc == 0
         connect = (
             "import socket; s = socket.socket(); s.settimeout(3); s.connect(('{addr}', {port}))"
