@@ -1,7 +1,11 @@
 """One lab environment for all lab tests of a run: the dev file applied as environment
 `labtest` (so a developer's dev is never touched), converged once with site.yml and the
 foundation probe, destroyed at the end of the session. DATALAB_TEST_ENV and
-DATALAB_TEST_CIDR give a second, parallel run (another checkout) its own environment."""
+DATALAB_TEST_CIDR give a second, parallel run (another checkout) its own environment.
+
+The multi-node data plane (three data hosts: the object store and Kafka clusters) is a
+second environment, `labstore`, shared by the cluster tests of both services and
+converged once; DATALAB_CLUSTER_ENV and DATALAB_CLUSTER_CIDR move it likewise."""
 
 from __future__ import annotations
 
@@ -25,6 +29,14 @@ OVERRIDES = {
 PROBE = paths.REPO / "tests" / "lab" / "probe.yml"
 # The layers a Vault cluster needs (site.yml's first two), for tests of Vault alone.
 VAULT_LAYERS = ("playbooks/common.yml", "playbooks/vault.yml")
+# The staging shape of the data group (three hosts), the other groups at their minimum.
+CLUSTER_ENV = os.environ.get("DATALAB_CLUSTER_ENV", "labstore")
+CLUSTER_VAR_FILE = Path(__file__).parent / "labstore.tfvars"
+CLUSTER_OVERRIDES = {
+    "environment": CLUSTER_ENV,
+    "network_cidr": os.environ.get("DATALAB_CLUSTER_CIDR", "172.30.95.0/24"),
+}
+DATA_LAYERS = (*VAULT_LAYERS, "playbooks/data.yml", "playbooks/streaming.yml")
 
 
 def containers(env: str = ENV) -> list[str]:
@@ -99,3 +111,18 @@ def converged(lab_env):
     assert first.returncode == 0, first.output[-5000:]
     assert first.total_changed > 0
     return data, inventory, first
+
+
+@pytest.fixture(scope="session")
+def data_cluster(prepared_lab):
+    """Three data hosts with the object store and Kafka clustered on them (and the Vault
+    they need), converged once for every cluster test of the data plane."""
+    data = fresh_hosts(CLUSTER_ENV, CLUSTER_VAR_FILE, CLUSTER_OVERRIDES)
+    inventory = hosts.key_dir(CLUSTER_ENV) / "inventory.yml"
+    start = time.monotonic()
+    result = converge.playbook(inventory, *DATA_LAYERS)
+    assert result.returncode == 0, result.output[-5000:]
+    print(f"data cluster converged in {time.monotonic() - start:.0f} s")
+    yield data, inventory
+    hosts.down(CLUSTER_ENV, var_file=CLUSTER_VAR_FILE, overrides=CLUSTER_OVERRIDES)
+    assert containers(CLUSTER_ENV) == [], "destroy left containers behind"

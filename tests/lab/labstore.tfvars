@@ -1,4 +1,5 @@
-# Lab test environment for the multi-node object store (tests/lab/test_object_store_cluster.py):
+# Lab test environment for the multi-node data plane (the data_cluster fixture in
+# tests/lab/conftest.py: object store and Kafka clusters):
 # the staging shape of the data group (three hosts), the other groups at their minimum.
 environment  = "labstore"
 network_cidr = "172.30.95.0/24"

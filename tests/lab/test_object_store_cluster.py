@@ -6,33 +6,24 @@ meanwhile."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import botocore.exceptions
 import pytest
-from datalab import converge, hosts, vault
+from datalab import vault
 
-from tests.lab.conftest import VAULT_LAYERS, containers, fresh_hosts, host_of, retry
+from tests.lab.conftest import CLUSTER_ENV, host_of, retry
 from tests.lab.test_object_store import s3_client
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
 
-ENV = "labstore"
-VAR_FILE = Path(__file__).parent / "labstore.tfvars"
 STORE = ("data-1", "data-2", "data-3")
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    data = fresh_hosts(ENV, VAR_FILE)
-    inventory = hosts.key_dir(ENV) / "inventory.yml"
-    result = converge.playbook(inventory, *VAULT_LAYERS, "playbooks/data.yml")
-    assert result.returncode == 0, result.output[-5000:]
-    e = vault.environment(ENV)
+def cluster(data_cluster):
+    data, inventory = data_cluster
+    e = vault.environment(CLUSTER_ENV)
     clients = {n: s3_client(e, data["hosts"][n]["address"], "spark") for n in STORE}
-    yield inventory, clients
-    hosts.down(ENV, var_file=VAR_FILE)
-    assert containers(ENV) == []
+    return inventory, clients
 
 
 def _eventually(fn, seconds=90):

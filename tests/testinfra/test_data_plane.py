@@ -1,4 +1,4 @@
-"""Data plane hosts: the object store and PostgreSQL each run as their own user, keep
+"""Data plane hosts: the object store, PostgreSQL and Kafka each run as their own user, keep
 their data private, and answer only over TLS with a certificate the system trusts."""
 
 import pytest
@@ -42,3 +42,22 @@ def test_postgres_runs_as_its_user_sandboxed_with_private_data(host):
     assert "User=postgres" in props and "ProtectSystem=strict" in props
     assert host.socket(f"tcp://{address}:5432").is_listening
     assert not host.socket("tcp://0.0.0.0:5432").is_listening
+
+
+def test_kafka_runs_as_its_user_with_tls_listeners_only(host):
+    address = _member(host, "kafka")
+    assert host.service("kafka").is_running
+    props = host.run("systemctl show kafka -p User -p ProtectSystem").stdout
+    assert "User=kafka" in props and "ProtectSystem=strict" in props
+    with host.sudo():
+        data = host.file("/var/lib/datalab/kafka/data")
+        assert data.user == "kafka" and data.mode & 0o027 == 0
+    # The client listener speaks TLS with a certificate the system trusts.
+    code = (
+        "import socket, ssl; c = ssl.create_default_context(); "
+        f"s = c.wrap_socket(socket.create_connection(('{address}', 9093), 5), "
+        f"server_hostname='{address}'); print(s.version())"
+    )
+    assert host.run(f'python3 -c "{code}"').stdout.startswith("TLSv1.")
+    assert not host.socket("tcp://0.0.0.0:9093").is_listening
+    assert not host.socket(f"tcp://{address}:9092").is_listening
