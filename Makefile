@@ -8,7 +8,8 @@ VENV   ?= .venv
 BIN    := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-PYTHON_SOURCES := glue tests ansible/library ansible/roles/service_cert/files/datalab-cert-renew
+PYTHON_SOURCES := glue tests ansible/library ansible/filter_plugins ansible/roles/service_cert/files/datalab-cert-renew \
+  ansible/roles/node_exporter/files/datalab-cert-expiry ansible/roles/prometheus/files/datalab-vault-token
 
 .PHONY: up down test lint prepare venv clean
 

@@ -5,6 +5,8 @@
 - data plane: playbooks/data.yml (object store, PostgreSQL), first converge;
 - compute: playbooks/compute.yml (Spark master and worker), first converge;
 - services: playbooks/services.yml (MLflow, Prefect server and worker), first converge;
+- monitoring: playbooks/monitoring.yml (node_exporter everywhere, Prometheus), first
+  converge and no-change re-run;
 - site.yml no-change re-run (and that it changed nothing);
 - memory of each service at idle (RSS summed over the service's processes).
 
@@ -26,6 +28,8 @@ SERVICES = {
     "OpenBao": ("control-1", "bao"),
     "SeaweedFS (weed server)": ("data-1", "weed"),
     "PostgreSQL (all backends)": ("control-1", "postgres"),
+    "Prometheus": ("control-1", "prometheus"),
+    "node_exporter (control-1)": ("control-1", "node_exporter"),
 }
 # Services whose processes share a generic name (python3, java): service -> (host, unit)
 UNITS = {
@@ -65,6 +69,12 @@ def main() -> int:
         rows.append(("compute converge (spark)", f"{seconds:7.1f} s", changed))
         seconds, changed = timed(inventory, "playbooks/services.yml")
         rows.append(("services converge (mlflow, prefect)", f"{seconds:7.1f} s", changed))
+        seconds, changed = timed(inventory, "playbooks/monitoring.yml")
+        rows.append(
+            ("monitoring converge (node_exporter, prometheus)", f"{seconds:7.1f} s", changed)
+        )
+        seconds, changed = timed(inventory, "playbooks/monitoring.yml")
+        rows.append(("monitoring no-change re-run", f"{seconds:7.1f} s", changed))
         seconds, changed = timed(inventory, "site.yml")
         rows.append(("site.yml no-change re-run", f"{seconds:7.1f} s", changed))
         time.sleep(30)  # idle

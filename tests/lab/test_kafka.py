@@ -194,4 +194,3 @@ def test_broker_runs_as_kafka_in_a_sandboxed_unit(kafka):
         assert f.user == "root" and f.mode == 0o600, path
     rss_kb = int(host.check_output(f"ps -o rss= -p {pid}"))
     print(f"kafka: RSS {rss_kb // 1024} MB")
-

@@ -1,0 +1,40 @@
+"""The roles' Jinja filters (ansible/filter_plugins)."""
+
+import importlib.util
+import subprocess
+import sys
+
+import pytest
+from datalab import paths
+
+spec = importlib.util.spec_from_file_location(
+    "datalab_crypt", paths.ANSIBLE_DIR / "filter_plugins" / "datalab_crypt.py"
+)
+datalab_crypt = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(datalab_crypt)
+
+
+def test_bcrypt_hash_is_stable_for_a_kept_salt_and_verifies():
+    salt = "abcdefghijklmnopqrstu"
+    first = datalab_crypt.bcrypt_hash("s3cret", salt)
+    assert first == datalab_crypt.bcrypt_hash("s3cret", salt + "ignored")
+    assert first.startswith("$2b$10$abcdefghijklmnopqrstu")
+    assert first != datalab_crypt.bcrypt_hash("s3cret", "bbcdefghijklmnopqrstu")
+    # The hash is a real bcrypt: the C library's crypt(3) verifies it.
+    check = (
+        "import crypt, sys, warnings; warnings.simplefilter('ignore');"
+        "print(crypt.crypt(sys.argv[1], sys.argv[2]) == sys.argv[2])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", check, "s3cret", first],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize(("salt", "rounds"), [("short", 10), ("a" * 21, 3), ("bad salt!" * 3, 10)])
+def test_bcrypt_hash_refuses_bad_input(salt, rounds):
+    with pytest.raises(Exception, match="bcrypt_hash"):
+        datalab_crypt.bcrypt_hash("pw", salt, rounds)
