@@ -177,6 +177,11 @@ def up(env: EnvOption = "dev") -> None:
                 "https://{address}:8333  keys: datalab secrets get object_store/<consumer>",
             ),
             ("postgres", "postgres (TLS)", "{address}:5432  databases mlflow, prefect"),
+            (
+                "kafka",
+                "kafka (TLS+SCRAM)",
+                "{address}:9093  users: datalab secrets get kafka/scram-<user> --reveal",
+            ),
             ("spark_master", "spark", "spark://{address}:7077  UI https://{address}:8480"),
             (
                 "mlflow",
@@ -187,6 +192,11 @@ def up(env: EnvOption = "dev") -> None:
                 "prefect_server",
                 "prefect",
                 "https://{address}:4200  admin: datalab secrets get prefect/server --reveal",
+            ),
+            (
+                "prometheus",
+                "prometheus",
+                "https://{address}:9090  admin: datalab secrets get prometheus/web --reveal",
             ),
         )
         if data["groups"].get(group)
