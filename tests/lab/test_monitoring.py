@@ -22,7 +22,8 @@ pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
 PORT = 9090
 NODE_PORT = 9100
 HOSTS = ("control-1", "data-1", "compute-1")
-JOBS = {"prometheus", "node", "vault", "spark_master", "spark_worker", "prefect"}
+JOBS = {"prometheus", "node", "vault", "spark_master", "spark_worker", "prefect", "kafka"}
+KAFKA_METRICS_PORT = 9404
 ALERTS = {
     "ServiceDown",
     "VaultSealed",
@@ -171,6 +172,31 @@ def test_node_exporter_only_tls_with_basic_auth_and_only_for_prometheus(mon):
     # From anywhere but the Prometheus host (here: the controller) the port is closed.
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(url, verify=mon["ca"], timeout=5)
+
+
+def test_kafka_metrics_only_tls_with_basic_auth_and_feed_the_kafka_alert(mon):
+    """The broker's JMX exporter agent: HTTPS with basic auth, for Prometheus only; the
+    KafkaUnderReplicatedPartitions rule reads a real series (0 on a healthy broker)."""
+    e, control = mon["e"], mon["control"]
+    password = secrets.get(e, "kafka/metrics")[0]["password"]
+    url = f"https://{mon['addresses']['data-1']}:{KAFKA_METRICS_PORT}/metrics"
+    assert _probe(control, url) == "401"
+    assert _probe(control, url, "prometheus", "x" * 32) == "401"
+    assert _probe(control, url, "prometheus", password) == "200"
+    assert _probe(control, url.replace("https://", "http://"), "prometheus", password) != "200"
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(url, verify=mon["ca"], timeout=5)
+
+    def scraped():
+        series = query(mon, "kafka_server_replicamanager_underreplicatedpartitions")
+        assert series, "no under-replicated partitions series yet"
+        return series
+
+    series = retry(scraped, (AssertionError,), seconds=120, pause=5)
+    assert [s["metric"]["instance"] for s in series] == [
+        f"{mon['addresses']['data-1']}:{KAFKA_METRICS_PORT}"
+    ]
+    assert series[0]["value"][1] == "0"
 
 
 @pytest.mark.parametrize(
