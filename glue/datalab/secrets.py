@@ -73,11 +73,21 @@ def rotate(e: Env, path: str, keys: list[str] | None = None, length: int = 32) -
     return out["data"]["version"]
 
 
-def reconverge(env: str, path: str) -> converge.Result:
-    """Re-run site.yml on the hosts of the service that owns `path` only."""
+def converge_groups(path: str, table: dict[str, dict] | None = None) -> list[str]:
+    """The inventory groups to re-converge after `path` changed: the owning service's
+    (the path's first part) and those of every service that `reads` it."""
+    table = services() if table is None else table
     service = path.split("/", 1)[0]
-    table = services()
     if service not in table:
         raise DatalabError(f"{path} belongs to no known service ({', '.join(table)})")
+    groups = list(table[service]["groups"])
+    for reader in table.values():
+        if path in reader.get("reads", []):
+            groups += [g for g in reader["groups"] if g not in groups]
+    return groups
+
+
+def reconverge(env: str, path: str) -> converge.Result:
+    """Re-run site.yml on the hosts of the services that own or read `path` only."""
     inventory: Path = hosts.key_dir(env) / "inventory.yml"
-    return converge.playbook(inventory, "site.yml", limit=",".join(table[service]["groups"]))
+    return converge.playbook(inventory, "site.yml", limit=",".join(converge_groups(path)))

@@ -54,3 +54,20 @@ def test_artifacts_list_shows_pins():
     result = CliRunner().invoke(app, ["artifacts", "list"])
     assert result.exit_code == 0
     assert "openbao" in result.output and "2.7.2" in result.output
+
+
+def test_rotating_a_shared_secret_reconverges_its_readers_too():
+    from datalab import DatalabError, secrets
+
+    # Owner only.
+    assert secrets.converge_groups("spark/auth") == ["spark_master", "spark_workers"]
+    # Readers' hosts too: the owner changes first in site.yml, then the readers.
+    assert secrets.converge_groups("postgres/mlflow") == ["postgres", "mlflow"]
+    assert secrets.converge_groups("kafka/metrics") == ["kafka", "prometheus"]
+    assert secrets.converge_groups("object_store/spark") == [
+        "object_store",
+        "spark_master",
+        "spark_workers",
+    ]
+    with pytest.raises(DatalabError, match="belongs to no known service"):
+        secrets.converge_groups("nobody/x")
