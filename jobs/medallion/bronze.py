@@ -118,7 +118,9 @@ def ingest_kafka_frame(
 def read_kafka(spark: SparkSession, bronze: str, topic: str, options: dict[str, str]) -> DataFrame:
     """The topic's records after the offsets bronze already holds (a batch read: the
     Kafka source jars must be on the cluster's class path; `options` carries
-    kafka.bootstrap.servers and the SASL/TLS settings)."""
+    kafka.bootstrap.servers and the SASL/TLS settings). Untested until the lab has
+    Kafka; Spark wants every partition named in specific offsets, so a partition added
+    to the topic later needs its entry (-2 = earliest) here."""
     import json
 
     starting = "earliest"

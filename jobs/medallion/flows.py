@@ -7,7 +7,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from . import bronze, gold, lake, maintenance, silver, train
+from . import bronze, generate, gold, lake, maintenance, silver, train
 
 RETRIES = 2
 RETRY_DELAY_S = 30
@@ -23,10 +23,15 @@ def _lake(root: str | None) -> lake.Lake:
 
 
 @task(retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S, cache_policy=NO_CACHE)
-def bronze_task(layout: lake.Lake, batch_id: str) -> int:
+def bronze_task(layout: lake.Lake, batch_id: str, kafka: dict | None = None) -> int:
+    """Landing files, and the Kafka topic when `kafka` = {"topic": ..., "options": {...}}
+    (kafka.bootstrap.servers, SASL/TLS settings) is given."""
     log = get_run_logger()
     spark = session("medallion-bronze")
     done = bronze.ingest(spark, layout.landing, layout.bronze, batch_id)
+    if kafka:
+        records = bronze.read_kafka(spark, layout.bronze, kafka["topic"], kafka["options"])
+        done.append(bronze.ingest_kafka_frame(spark, records, layout.bronze, batch_id))
     for d in done:
         log.info("bronze %s: %d files, %d rows (batch %s)", d.source, d.files, d.rows, batch_id)
     return sum(d.rows for d in done)
@@ -54,13 +59,44 @@ def gold_task(layout: lake.Lake, batch_id: str) -> int:
 
 
 @flow(name="medallion", log_prints=True)
-def medallion(batch_id: str, lake_root: str | None = None) -> silver.Result:
-    """One batch from the landing bucket to gold."""
+def medallion(batch_id: str, lake_root: str | None = None, kafka: dict | None = None):
+    """One batch from the landing bucket (and the Kafka topic) to gold."""
     layout = _lake(lake_root)
-    bronze_task(layout, batch_id)
+    bronze_task(layout, batch_id, kafka)
     result = silver_task(layout, batch_id)
     gold_task(layout, batch_id)
     return result
+
+
+@task(retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S, cache_policy=NO_CACHE)
+def upload_task(files: list, bucket: str, prefix: str, endpoint_url: str | None) -> list[str]:
+    import boto3  # credentials from the environment (the `prefect` key may write landing)
+
+    return generate.upload(files, boto3.client("s3", endpoint_url=endpoint_url), bucket, prefix)
+
+
+@flow(name="generate-orders")
+def generate_orders(
+    rows: int,
+    day: str,
+    batch_id: str,
+    bucket: str = "landing",
+    prefix: str = "orders",
+    endpoint_url: str | None = None,
+    seed: int = 6,
+) -> dict:
+    """N sample orders for `day` (ISO date) as landing files in the object store; returns
+    what was injected (the accounting a smoke check compares with silver)."""
+    import tempfile
+    from datetime import date
+    from pathlib import Path
+
+    records, injected = generate.generate(rows, date.fromisoformat(day), batch_id, seed)
+    with tempfile.TemporaryDirectory() as scratch:
+        files = generate.write_landing(records, Path(scratch), batch_id)
+        keys = upload_task(files, bucket, prefix, endpoint_url)
+    get_run_logger().info("landed %d rows in %d files: %s", rows, len(keys), injected)
+    return {k: v for k, v in vars(injected).items() if k != "late_days"}
 
 
 @flow(name="train-orders-model")

@@ -13,10 +13,15 @@ from medallion import flows, generate, lake  # noqa: E402
 
 
 def test_every_task_retries_and_flows_are_named():
-    for t in (flows.bronze_task, flows.silver_task, flows.gold_task):
+    for t in (flows.bronze_task, flows.silver_task, flows.gold_task, flows.upload_task):
         assert t.retries == flows.RETRIES >= 1
-    names = {f.name for f in (flows.medallion, flows.training, flows.lake_maintenance)}
-    assert names == {"medallion", "train-orders-model", "lake-maintenance"}
+    flow_objects = (flows.medallion, flows.generate_orders, flows.training, flows.lake_maintenance)
+    assert {f.name for f in flow_objects} == {
+        "medallion",
+        "generate-orders",
+        "train-orders-model",
+        "lake-maintenance",
+    }
 
 
 def test_cluster_session_refuses_local_mode(spark):
@@ -35,3 +40,28 @@ def test_task_bodies_run_a_batch(spark, tmp_path, monkeypatch):
     result = flows.silver_task.fn(layout, "f1")
     assert result.balanced() and result.silver_rows == injected.clean
     assert flows.gold_task.fn(layout, "f1") > 0
+
+
+def test_the_medallion_flow_retries_a_failed_step_under_prefect(spark, tmp_path, monkeypatch):
+    """A real flow run (Prefect's temporary local server): bronze fails once, its retry
+    succeeds, silver and gold follow."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    monkeypatch.setattr(flows, "session", lambda app: spark)
+    monkeypatch.setattr(flows, "bronze_task", flows.bronze_task.with_options(retry_delay_seconds=0))
+    calls = []
+    ingest = flows.bronze.ingest
+
+    def flaky(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise ConnectionError("object store unreachable (injected)")
+        return ingest(*args)
+
+    monkeypatch.setattr(flows.bronze, "ingest", flaky)
+    records, injected = generate.generate(300, date(2026, 11, 23), "p1")
+    generate.write_landing(records, tmp_path / "landing" / "orders", "p1", files=2)
+    with prefect_test_harness(server_startup_timeout=300):
+        result = flows.medallion("p1", lake_root=str(tmp_path))
+    assert len(calls) == 2
+    assert result.balanced() and result.silver_rows == injected.clean

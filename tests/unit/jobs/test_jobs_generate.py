@@ -58,3 +58,17 @@ def test_publish_sends_json_keyed_by_order_id():
     assert topic == "orders"
     assert json.loads(value) == records[0]
     assert key == str(records[0].get(domain.ORDER_KEY, "")).encode()
+
+
+def test_upload_puts_each_file_under_the_prefix(tmp_path):
+    records, _ = generate.generate(20, DAY, "u1")
+    files = generate.write_landing(records, tmp_path, "u1", files=2)
+    puts = []
+
+    class S3:
+        def upload_file(self, path, bucket, key):
+            puts.append((path, bucket, key))
+
+    keys = generate.upload(files, S3(), "landing", "/orders/")
+    assert keys == [f"orders/{f.name}" for f in files]
+    assert puts == [(str(f), "landing", k) for f, k in zip(files, keys, strict=True)]
