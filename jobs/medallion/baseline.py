@@ -89,6 +89,7 @@ def _rules() -> dict[str, pl.Expr]:
             pl.col(f"{field}_raw").is_not_null() & pl.col(field).is_null()
         )
     rules["quantity_not_positive"] = pl.col("quantity") <= 0
+    rules["quantity_implausible"] = pl.col("quantity") > domain.MAX_QUANTITY
     rules["unit_price_negative"] = pl.col("unit_price") < 0
     rules["unknown_customer"] = pl.col("customer_region").is_null()
     rules["unknown_product"] = pl.col("product_category").is_null()

@@ -54,6 +54,9 @@ def products() -> list[tuple[str, str, int]]:
     ]
 
 
+MAX_QUANTITY = 1000
+
+
 @dataclass(frozen=True)
 class Rule:
     """A data quality rule: `fails` is a SQL condition over the typed columns (and the
@@ -83,6 +86,8 @@ RULES: tuple[Rule, ...] = (
     _not_a("unit_price", "decimal"),
     _not_a("event_time", "timestamp"),
     Rule("quantity_not_positive", "quantity <= 0", "an order is for one item or more"),
+    # Also keeps quantity x price inside silver's DECIMAL(18,2) amount.
+    Rule("quantity_implausible", f"quantity > {MAX_QUANTITY}", "more items than one order takes"),
     Rule("unit_price_negative", "unit_price < 0", "a price is never negative"),
     Rule("unknown_customer", "customer_region IS NULL", "customer not in the reference data"),
     Rule("unknown_product", "product_category IS NULL", "product not in the reference data"),

@@ -97,7 +97,7 @@ def _silver_rows(good: DataFrame) -> DataFrame:
         F.col("customer_region").alias("region"),
         "quantity",
         "unit_price",
-        (F.col("quantity") * F.col("unit_price")).cast("decimal(14,2)").alias("amount"),
+        (F.col("quantity") * F.col("unit_price")).cast("decimal(18,2)").alias("amount"),
         "event_time",
         F.to_date("event_time").alias("order_date"),
         "_source",
