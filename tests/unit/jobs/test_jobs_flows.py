@@ -1,5 +1,5 @@
-"""The Prefect flows: retries on every task, and the flow's steps run the jobs (their
-bodies called directly with a local session: no Prefect server needed)."""
+"""The Prefect flows: retries on every task, named flows, and a real run of the medallion
+flow (Prefect's temporary local server, a local Spark session) that survives a failure."""
 
 from __future__ import annotations
 
@@ -28,18 +28,6 @@ def test_cluster_session_refuses_local_mode(spark):
     with pytest.raises(RuntimeError, match="not the cluster"):
         lake.cluster_session("x")
     spark.range(1).count()  # the refusal leaves the tests' session usable
-
-
-def test_task_bodies_run_a_batch(spark, tmp_path, monkeypatch):
-    monkeypatch.setattr(flows, "session", lambda app: spark)
-    monkeypatch.setattr(flows, "get_run_logger", lambda: __import__("logging").getLogger("t"))
-    layout = lake.Lake.under(tmp_path)
-    records, injected = generate.generate(400, date(2026, 11, 22), "f1")
-    generate.write_landing(records, tmp_path / "landing" / "orders", "f1", files=2)
-    assert flows.bronze_task.fn(layout, "f1") == 400
-    result = flows.silver_task.fn(layout, "f1")
-    assert result.balanced() and result.silver_rows == injected.clean
-    assert flows.gold_task.fn(layout, "f1") > 0
 
 
 def test_the_medallion_flow_retries_a_failed_step_under_prefect(spark, tmp_path, monkeypatch):
