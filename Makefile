@@ -8,10 +8,13 @@ VENV   ?= .venv
 BIN    := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
-PYTHON_SOURCES := glue tests ansible/library ansible/filter_plugins ansible/roles/service_cert/files/datalab-cert-renew \
+PYTHON_SOURCES := glue jobs tests ansible/library ansible/filter_plugins \
+  ansible/roles/service_cert/files/datalab-cert-renew \
   ansible/roles/node_exporter/files/datalab-cert-expiry ansible/roles/prometheus/files/datalab-vault-token
+# The jobs' environment (pyspark, Delta jars, MLflow, Prefect, polars): jobs/README.md.
+JOBS_VENV ?= .venv-jobs
 
-.PHONY: up down test lint prepare venv clean
+.PHONY: up down test lint prepare venv clean jobs-venv test-jobs
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -20,6 +23,17 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
+
+jobs-venv: $(JOBS_VENV)/.installed
+$(JOBS_VENV)/.installed: pyproject.toml jobs/make_test_env.py | venv
+	@echo "==> jobs environment $(JOBS_VENV) (from the artifact store + PyPI)"
+	$(BIN)/python jobs/make_test_env.py --venv $(JOBS_VENV)
+	@touch $@
+
+# Local-mode Spark + Delta; not the operator suite's conftest (no datalab needed).
+test-jobs: jobs-venv
+	$(JOBS_VENV)/bin/python -m pytest -ra --durations=10 -p no:cacheprovider \
+		--confcutdir=tests/unit/jobs tests/unit/jobs
 
 prepare: venv
 	$(BIN)/datalab lab prepare --env dev
