@@ -15,7 +15,7 @@
 #   DATALAB_NPM_DIR  npm/pnpm state: pnpm itself, its package store and caches
 #                    (default ~/.cache/datalab/npm)
 #   PROMETHEUS_BUILD_DIR  work dir (or BUILD_DIR, as `datalab lab prepare` sets it); the
-#                    sources (~700 MB with node_modules) go to
+#                    sources and node_modules go to
 #                    $PROMETHEUS_BUILD_DIR/src/prometheus-VERSION, removed at the end
 #                    (default ~/.cache/datalab/build/prometheus)
 #   BUILD_DATE       version.BuildDate (default the tag's time from the proxy: stable)
