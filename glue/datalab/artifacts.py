@@ -149,12 +149,19 @@ def _from_pypi_wheel(artifact: Artifact, target: Path) -> None:
 def _from_go_build(artifact: Artifact, target: Path) -> None:
     """Build from source through the Go module proxy with the repo's build script
     (glue/datalab/builds/<script>): pinned toolchain flags, so the output is
-    byte-identical to the pin."""
+    byte-identical to the pin. `source.needs` lists other commands the script runs
+    (e.g. node and npm for a web UI built into the binary)."""
     if not shutil.which("go"):
         raise DatalabError(
             f"building {artifact.name} {artifact.version} needs Go "
             f"{artifact.source.get('toolchain', '')} on PATH (install it from go.dev or "
             "your distribution's backports)"
+        )
+    missing = [tool for tool in artifact.source.get("needs", []) if not shutil.which(tool)]
+    if missing:
+        raise DatalabError(
+            f"building {artifact.name} {artifact.version} also needs {', '.join(missing)} "
+            f"on PATH ({artifact.source.get('needs_note', 'see the build script')})"
         )
     script = BUILDS_DIR / artifact.source["script"]
     say(
@@ -165,6 +172,7 @@ def _from_go_build(artifact: Artifact, target: Path) -> None:
     env = dict(
         os.environ,
         DATALAB_GO_DIR=str(cache / "go"),
+        DATALAB_NPM_DIR=str(cache / "npm"),
         BUILD_DIR=str(cache / "build" / artifact.name),
     )
     partial = target.with_suffix(".partial")

@@ -130,3 +130,13 @@ def test_a_lock_without_hashes_is_refused(tmp_path):
     lock.write_text("foo==1.0\n")
     with pytest.raises(DatalabError, match="not a hash-locked"):
         artifacts.read_lock(lock)
+
+
+def test_go_build_names_the_other_commands_its_script_needs(tmp_path, monkeypatch):
+    prometheus = next(a for a in artifacts.load_manifest() if a.name == "prometheus")
+    assert {"node", "npm"} <= set(prometheus.source["needs"])
+    monkeypatch.setattr(
+        artifacts.shutil, "which", lambda tool: None if tool in ("node", "npm") else "/bin/x"
+    )
+    with pytest.raises(DatalabError, match="also needs node, npm on PATH"):
+        artifacts._from_go_build(prometheus, tmp_path / "prometheus")
