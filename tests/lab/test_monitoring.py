@@ -150,7 +150,7 @@ def _probe(host, url, user="", password=""):
     return host.check_output(" ".join(shlex.quote(a) for a in argv)).strip()
 
 
-def test_prometheus_only_tls_with_basic_auth(mon):
+def test_prometheus_api_and_ui_only_tls_with_basic_auth(mon):
     assert api(mon, "/-/ready", auth=None).status_code == 401
     assert api(mon, "/-/ready", auth=("admin", "x" * 32)).status_code == 401
     assert api(mon, "/-/ready", auth=("nobody", mon["password"])).status_code == 401
@@ -159,6 +159,10 @@ def test_prometheus_only_tls_with_basic_auth(mon):
     assert plain.status_code == 400 and "HTTPS" in plain.text
     build = api(mon, "/api/v1/status/buildinfo").json()["data"]
     assert build["version"] == "3.16.0"
+    # The web UI is embedded (builtinassets) and behind the same TLS and basic auth.
+    assert api(mon, "/query", auth=None).status_code == 401
+    page = api(mon, "/query")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
 
 
 def test_node_exporter_only_tls_with_basic_auth_and_only_for_prometheus(mon):
