@@ -95,9 +95,14 @@ def fresh_hosts(env: str, var_file: Path, overrides: dict | None = None) -> dict
 
 
 @pytest.fixture(scope="session")
-def lab_env(prepared_lab):
+def lab_services(prepared_lab):
+    """The lab's package proxy, artifact store and server up (the steps of `lab prepare`)."""
     for _name, action in lab.prepare_steps():
         action()
+
+
+@pytest.fixture(scope="session")
+def lab_env(lab_services):
     data = fresh_hosts(ENV, paths.env_file("dev"), OVERRIDES)
     yield data, hosts.key_dir(ENV) / "inventory.yml"
     hosts.down(ENV, var_file=paths.env_file("dev"), overrides=OVERRIDES)
@@ -114,7 +119,7 @@ def converged(lab_env):
 
 
 @pytest.fixture(scope="session")
-def data_cluster(prepared_lab):
+def data_cluster(lab_services):
     """Three data hosts with the object store and Kafka clustered on them (and the Vault
     they need), converged once for every cluster test of the data plane."""
     data = fresh_hosts(CLUSTER_ENV, CLUSTER_VAR_FILE, CLUSTER_OVERRIDES)
@@ -124,5 +129,40 @@ def data_cluster(prepared_lab):
     assert result.returncode == 0, result.output[-5000:]
     print(f"data cluster converged in {time.monotonic() - start:.0f} s")
     yield data, inventory
+    _destroy_data_cluster()
+
+
+# The data cluster goes as soon as the last test that uses it is done, not at the end of
+# the session: its idle brokers and stores would slow every later test on two cores. Its
+# tests run before the dev environment's (pytest_collection_modifyitems).
+_data_cluster_pending: set[str] = set()
+_data_cluster_destroyed: list[bool] = []
+
+
+def _destroy_data_cluster() -> None:
+    if _data_cluster_destroyed:
+        return
+    _data_cluster_destroyed.append(True)
     hosts.down(CLUSTER_ENV, var_file=CLUSTER_VAR_FILE, overrides=CLUSTER_OVERRIDES)
     assert containers(CLUSTER_ENV) == [], "destroy left containers behind"
+
+
+def pytest_collection_modifyitems(items):
+    # Lab tests on an environment of their own (not the dev one) run first, so that no
+    # two environments idle side by side; the rest keeps its order (a stable sort).
+    def rank(item) -> int:
+        if item.get_closest_marker("lab") is None:
+            return 0
+        return 1 if "lab_env" not in getattr(item, "fixturenames", ()) else 2
+
+    items.sort(key=rank)
+    _data_cluster_pending.update(
+        item.nodeid for item in items if "data_cluster" in getattr(item, "fixturenames", ())
+    )
+
+
+def pytest_runtest_teardown(item, nextitem):
+    if item.nodeid in _data_cluster_pending:
+        _data_cluster_pending.discard(item.nodeid)
+        if not _data_cluster_pending and not _data_cluster_destroyed and nextitem is not None:
+            _destroy_data_cluster()

@@ -22,7 +22,7 @@ VAR_FILE = Path(__file__).parent / "labha.tfvars"
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(lab_services):
     data = fresh_hosts(ENV, VAR_FILE)
     inventory = hosts.key_dir(ENV) / "inventory.yml"
     result = converge.playbook(inventory, *VAULT_LAYERS)

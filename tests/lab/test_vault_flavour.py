@@ -25,7 +25,7 @@ VAR_FILE = Path(__file__).parent / "labvault.tfvars"
 
 
 @pytest.fixture(scope="module")
-def node():
+def node(lab_services):
     # The store makes Vault only for environments that select it; this one does. A cold
     # build takes about 15 minutes, a warm one seconds.
     pin = next(a for a in artifacts.load_manifest() if a.name == "vault")
