@@ -117,27 +117,21 @@ def _postgres(t: Target, host: str, address: str) -> str:
 
 
 def _kafka(t: Target, host: str, address: str) -> str:
+    """One shell on the broker host (each tool is a JVM start): make the topic once, produce
+    a fresh token as `admin` over TLS + SCRAM, read the topic back until 10 s of quiet."""
     token = f"smoke-{random_tokens.token_hex(8)}"
     config = "/etc/kafka/client-admin.properties"
     client = f"--bootstrap-server {address}:9093"
     topic = "datalab.smoke"
-    converge.run_on(
-        t.inventory,
-        host,
-        f"datalab-kafka topics {client} --command-config {config} --create --if-not-exists "
-        f"--topic {topic} --partitions 1 --config retention.ms=3600000",
-    )
-    converge.run_on(
-        t.inventory,
-        host,
-        f"echo {token} | datalab-kafka console-producer {client} "
-        f"--producer.config {config} --topic {topic}",
-    )
     out = converge.run_on(
         t.inventory,
         host,
+        f"set -e; datalab-kafka topics {client} --command-config {config} --create "
+        f"--if-not-exists --topic {topic} --partitions 1 --config retention.ms=3600000 "
+        f">/dev/null; echo {token} | datalab-kafka console-producer {client} "
+        f"--producer.config {config} --topic {topic}; "
         f"datalab-kafka console-consumer {client} --consumer.config {config} --topic {topic} "
-        f"--from-beginning --timeout-ms 20000 2>/dev/null | grep -c {token} || true",
+        f"--from-beginning --timeout-ms 10000 2>/dev/null | grep -c {token} || true",
     )
     _expect(out.strip().endswith("1"), f"the record did not come back ({out[-200:]})")
     return f"produce + consume over TLS + SCRAM on {address}:9093"
