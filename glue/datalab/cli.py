@@ -12,6 +12,7 @@ import typer
 from datalab import DatalabError, artifacts, converge, hosts, inventory, lab
 from datalab import postgres as postgres_mod
 from datalab import secrets as secrets_mod
+from datalab import smoke as smoke_mod
 from datalab import vault as vault_mod
 from datalab.proc import step
 
@@ -427,6 +428,38 @@ def secrets_rotate(
             result = secrets_mod.reconverge(env, path)
         if result.returncode != 0:
             raise DatalabError("re-converge failed (output above); the new version is stored")
+
+
+@app.command("smoke")
+def smoke(
+    env: EnvOption = "dev",
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help=f"Check only this component (repeatable): {', '.join(smoke_mod.COMPONENTS)}.",
+        ),
+    ] = None,
+) -> None:
+    """Check every service of an environment as a user would: over TLS verified against
+    the platform CA, with credentials from Vault (Vault unsealed, an S3 round trip,
+    PostgreSQL's TLS, a Kafka record produced and consumed over TLS + SCRAM, Spark's
+    workers, MLflow's and Prefect's APIs behind auth, every Prometheus target up).
+    Prints a table; exits 1 if any check fails."""
+    started = time.monotonic()
+    checks = smoke_mod.run(env, only or ())
+    mark = {True: "ok", False: "FAIL", None: "-"}
+    width = max(len(c.component) for c in checks)
+    for c in checks:
+        where = f"{c.component.ljust(width)}  {c.what:10}"
+        typer.echo(f"  {mark[c.ok]:4}  {where}  {c.seconds:5.1f}s  {c.detail}")
+    failed = [c.component for c in checks if c.ok is False]
+    seconds = time.monotonic() - started
+    summary = f"{len(checks) - len(failed)}/{len(checks)} passed in {seconds:.0f}s"
+    if failed:
+        typer.secho(f"smoke {env}: {summary}; failed: {', '.join(failed)}", fg=typer.colors.RED)
+        raise typer.Exit(1)
+    typer.secho(f"smoke {env}: {summary}", fg=typer.colors.GREEN)
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ def test_cli_has_the_documented_commands():
         "up",
         "vault unseal",
         "secrets rotate",
+        "smoke",
     ):
         assert expected in names
 
@@ -71,3 +72,30 @@ def test_rotating_a_shared_secret_reconverges_its_readers_too():
     ]
     with pytest.raises(DatalabError, match="belongs to no known service"):
         secrets.converge_groups("nobody/x")
+
+
+def test_smoke_prints_a_table_and_exits_1_on_a_failure(monkeypatch):
+    from datalab import smoke
+
+    checks = [
+        smoke.Check("vault", "control-1", True, "control-1 active", 0.2),
+        smoke.Check("kafka", "kafka", None, "not deployed"),
+        smoke.Check("spark", "compute-1", False, "no alive worker", 1.5),
+    ]
+    monkeypatch.setattr(smoke, "run", lambda env, only: checks)
+    result = CliRunner().invoke(app, ["smoke", "--env", "dev"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].split()[:2] == ["ok", "vault"]
+    assert lines[1].split()[:3] == ["-", "kafka", "kafka"]
+    assert lines[2].split()[:2] == ["FAIL", "spark"] and "no alive worker" in lines[2]
+    assert "2/3 passed" in lines[3] and "failed: spark" in lines[3]
+    monkeypatch.setattr(smoke, "run", lambda env, only: checks[:2])
+    assert CliRunner().invoke(app, ["smoke"]).exit_code == 0
+
+
+def test_smoke_names_the_components_it_knows():
+    from datalab import DatalabError, smoke
+
+    with pytest.raises(DatalabError, match="unknown component.*choose from vault, object_store"):
+        smoke.run("dev", ["vualt"])
