@@ -14,6 +14,12 @@ object_store_backend = "seaweedfs"
 vault_flavour        = "openbao"
 certificate_ttl      = "720h"
 
+# Deployed jobs that run on their own (cron, UTC); the medallion runs when asked
+# (`datalab run medallion`).
+job_schedules = {
+  "lake-maintenance" = "0 3 * * *"
+}
+
 # Outside git: the environment's SSH key pair and pinned host keys.
 ssh_key_dir = "~/.local/state/datalab/dev"
 

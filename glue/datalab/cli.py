@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from datalab import DatalabError, artifacts, converge, hosts, inventory, lab
+from datalab import DatalabError, artifacts, converge, hosts, inventory, jobs, lab
 from datalab import postgres as postgres_mod
 from datalab import secrets as secrets_mod
 from datalab import smoke as smoke_mod
@@ -44,6 +44,8 @@ postgres_app = typer.Typer(
 app.add_typer(vault_app, name="vault")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(postgres_app, name="postgres")
+run_app = typer.Typer(help="Run a deployed job now and wait for it.", no_args_is_help=True)
+app.add_typer(run_app, name="run")
 
 VarFileOption = Annotated[
     Path | None,
@@ -143,9 +145,16 @@ def inventory_cmd(
 
 
 @app.command("up")
-def up(env: EnvOption = "dev") -> None:
+def up(
+    env: EnvOption = "dev",
+    rows: Annotated[
+        int, typer.Option(help="Orders the first medallion run generates (0: no run).")
+    ] = 100_000,
+) -> None:
     """Everything for an environment, from nothing: lab prerequisites, hosts
-    (terraform apply), then `ansible-playbook site.yml`; ends with a summary."""
+    (terraform apply), `ansible-playbook site.yml`, `datalab deploy`, a medallion run on
+    generated orders and `datalab smoke`; ends with a summary (URLs, where the
+    credentials are, smoke results). Re-running it converges what changed."""
     started = time.monotonic()
     timings = []
     for name, action in lab.prepare_steps(env):
@@ -163,6 +172,21 @@ def up(env: EnvOption = "dev") -> None:
     timings.append(("site.yml", time.monotonic() - mark))
     if result.returncode != 0:
         raise DatalabError(f"site.yml failed on {env} (output above); fix and rerun `datalab up`")
+    mark = time.monotonic()
+    with step(f"datalab deploy ({env})"):
+        deployed = jobs.deploy(env)
+    timings.append(("deploy", time.monotonic() - mark))
+    medallion = None
+    if rows:
+        mark = time.monotonic()
+        with step(f"datalab run medallion --rows {rows} ({env})"):
+            medallion = jobs.run_medallion(env, rows, progress=lambda m: typer.echo(f"    {m}"))
+        timings.append(("medallion run", time.monotonic() - mark))
+        _show_run(medallion)
+    mark = time.monotonic()
+    with step(f"datalab smoke ({env})"):
+        checks = smoke_mod.run(env)
+    timings.append(("smoke", time.monotonic() - mark))
     vault_rows = []
     if data["groups"].get("vault"):
         vault_rows = [
@@ -218,9 +242,25 @@ def up(env: EnvOption = "dev") -> None:
                 "Vault unseal keys and Ansible token (0600), platform CA",
             ),
             ("changes", f"{result.total_changed} in site.yml"),
+            ("jobs", f"release {deployed.release}: deployments {', '.join(deployed.deployments)}"),
+            *(
+                [
+                    (
+                        "medallion",
+                        f"{medallion.rows:,} rows, batch {medallion.batch_id}: "
+                        + ("ok" if medallion.ok else "; ".join(medallion.problems)),
+                    )
+                ]
+                if medallion
+                else []
+            ),
             *[(f"time: {name}", f"{seconds:.1f}s") for name, seconds in timings],
         ]
     )
+    typer.echo("")
+    failed = _show_checks(env, checks)
+    if failed or (medallion and not medallion.ok):
+        raise typer.Exit(1)
 
 
 @app.command("down")
@@ -444,22 +484,98 @@ def smoke(
     """Check every service of an environment as a user would: over TLS verified against
     the platform CA, with credentials from Vault (Vault unsealed, an S3 round trip,
     PostgreSQL's TLS, a Kafka record produced and consumed over TLS + SCRAM, Spark's
-    workers, MLflow's and Prefect's APIs behind auth, every Prometheus target up).
+    workers, MLflow's and Prefect's APIs behind auth, the deployed medallion on a batch
+    of its own with gold equal to a single-process baseline, every Prometheus target up).
     Prints a table; exits 1 if any check fails."""
-    started = time.monotonic()
-    checks = smoke_mod.run(env, only or ())
+    if _show_checks(env, smoke_mod.run(env, only or ())):
+        raise typer.Exit(1)
+
+
+def _show_checks(env: str, checks: list) -> list[str]:
+    """The smoke table and its summary line; returns the failed components."""
     mark = {True: "ok", False: "FAIL", None: "-"}
     width = max(len(c.component) for c in checks)
     for c in checks:
         where = f"{c.component.ljust(width)}  {c.what:10}"
         typer.echo(f"  {mark[c.ok]:4}  {where}  {c.seconds:5.1f}s  {c.detail}")
     failed = [c.component for c in checks if c.ok is False]
-    seconds = time.monotonic() - started
+    seconds = sum(c.seconds for c in checks)
     summary = f"{len(checks) - len(failed)}/{len(checks)} passed in {seconds:.0f}s"
     if failed:
         typer.secho(f"smoke {env}: {summary}; failed: {', '.join(failed)}", fg=typer.colors.RED)
+    else:
+        typer.secho(f"smoke {env}: {summary}", fg=typer.colors.GREEN)
+    return failed
+
+
+@app.command("deploy")
+def deploy(env: EnvOption = "dev") -> None:
+    """Ship the jobs (jobs/medallion) to an environment: the release archive to the object
+    store (s3://prefect/releases/), unpacked on every Prefect worker, and each flow a
+    Prefect deployment on the work pool, scheduled as the environment file's
+    `job_schedules` says. Idempotent: the same code is the same release."""
+    with step(f"deploying the jobs to {env}"):
+        done = jobs.deploy(env)
+    _table(
+        [
+            ("release", f"{done.release}  (s3://{jobs.RELEASES_BUCKET}/{jobs.RELEASES_PREFIX}/)"),
+            ("workers", f"{', '.join(done.workers)}  ({done.changed} changed)"),
+            *[
+                (f"deployment {name}", f"schedule {cron} UTC" if cron else "on demand")
+                for name, cron in done.deployments.items()
+            ],
+        ]
+    )
+
+
+def _show_run(run: jobs.Run) -> None:
+    report = run.report
+    rows = [
+        ("batch", f"{run.batch_id}  (flow run {run.flow_run}: {run.state})"),
+        (
+            "accounting",
+            f"bronze {report.get('bronze_rows')} = silver {report.get('silver_rows')} + "
+            f"quarantined {report.get('quarantined')} + duplicates {report.get('duplicates')}",
+        ),
+        ("injected", ", ".join(f"{k} {v}" for k, v in run.injected.items())),
+        *[(f"time: {k}", f"{v:.1f}s") for k, v in run.seconds.items()],
+    ]
+    layers = sum(v for k, v in run.seconds.items() if k.startswith(" "))
+    if layers:
+        rows.append(("rows/s (layers)", f"{run.rows / layers:,.0f}"))
+    _table(rows)
+    for problem in run.problems:
+        typer.secho(f"  problem: {problem}", fg=typer.colors.RED)
+
+
+@run_app.command("medallion")
+def run_medallion(
+    env: EnvOption = "dev",
+    rows: Annotated[
+        int, typer.Option(help="Orders to generate (with bad records mixed in).")
+    ] = 100_000,
+    dataset: Annotated[
+        str, typer.Option(help="Tables under s3://<layer>/<dataset>; landing likewise.")
+    ] = "orders",
+    compare: Annotated[
+        bool,
+        typer.Option(
+            help="Check gold against the single-process baseline on the same files "
+            "(only meaningful on a fresh --dataset: gold sums every batch of a day)."
+        ),
+    ] = False,
+) -> None:
+    """Generate a batch of orders, land it in the object store and run the deployed
+    medallion (bronze -> silver -> gold on the Spark cluster) on it; prints the
+    accounting and the time per layer; exits 1 if a row is unaccounted for."""
+    if rows < 1:
+        raise DatalabError("--rows must be at least 1")
+    run = jobs.run_medallion(
+        env, rows, dataset=dataset, compare=compare, progress=lambda m: typer.echo(f"==> {m}")
+    )
+    _show_run(run)
+    if not run.ok:
         raise typer.Exit(1)
-    typer.secho(f"smoke {env}: {summary}", fg=typer.colors.GREEN)
 
 
 def main() -> None:

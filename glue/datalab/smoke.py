@@ -15,16 +15,13 @@ import struct
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-import boto3
-import botocore.config
 import botocore.exceptions
 import requests
 
-from datalab import DatalabError, converge, hosts
-from datalab import secrets as secrets_mod
+from datalab import DatalabError, converge, jobs
 from datalab import vault as vault_mod
+from datalab.platform import Platform
 
 
 @dataclass
@@ -36,31 +33,7 @@ class Check:
     seconds: float = 0.0
 
 
-@dataclass
-class Target:
-    env: str
-    contract: dict
-    ca: Path
-
-    @property
-    def inventory(self) -> Path:
-        return hosts.key_dir(self.env) / "inventory.yml"
-
-    def first(self, group: str) -> tuple[str, str] | None:
-        """(host, address) of the group's first host, or None if the group is empty."""
-        members = self.contract["groups"].get(group) or []
-        if not members:
-            return None
-        return members[0], self.contract["hosts"][members[0]]["address"]
-
-    def vault(self) -> vault_mod.Env:
-        return vault_mod.environment(self.env)
-
-    def secret(self, path: str) -> dict:
-        return secrets_mod.get(self.vault(), path)[0]
-
-    def get(self, url: str, auth: tuple[str, str] | None = None) -> requests.Response:
-        return requests.get(url, auth=auth, verify=str(self.ca), timeout=20)
+SMOKE_ROWS = 2000  # the medallion check's batch: every kind of bad record, in seconds
 
 
 class Failed(Exception):
@@ -75,7 +48,7 @@ def _expect(condition: bool, message: str) -> None:
 # --- The checks: each returns a detail string, raises Failed (or any error) otherwise ---
 
 
-def _vault(t: Target, host: str, address: str) -> str:
+def _vault(t: Platform, host: str, address: str) -> str:
     rows = vault_mod.status(t.vault())
     bad = [f"{r['node']}: {r['role']}" for r in rows if r["role"] not in ("active", "standby")]
     _expect(not bad, "; ".join(bad))
@@ -83,17 +56,8 @@ def _vault(t: Target, host: str, address: str) -> str:
     return ", ".join(f"{r['node']} {r['role']}" for r in rows)
 
 
-def _object_store(t: Target, host: str, address: str) -> str:
-    key = t.secret("object_store/admin")
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=f"https://{address}:8333",
-        aws_access_key_id=key["access_key"],
-        aws_secret_access_key=key["secret_key"],
-        region_name="us-east-1",
-        verify=str(t.ca),
-        config=botocore.config.Config(retries={"max_attempts": 2}, connect_timeout=10),
-    )
+def _object_store(t: Platform, host: str, address: str) -> str:
+    s3 = t.s3("admin")
     name, body = f"smoke/{random_tokens.token_hex(8)}", random_tokens.token_bytes(1024)
     s3.put_object(Bucket="landing", Key=name, Body=body)
     try:
@@ -103,7 +67,7 @@ def _object_store(t: Target, host: str, address: str) -> str:
     return "put, get and delete of 1 KiB in landing/"
 
 
-def _postgres(t: Target, host: str, address: str) -> str:
+def _postgres(t: Platform, host: str, address: str) -> str:
     """The server must switch to TLS (SSLRequest) with a certificate for its FQDN that
     the platform CA verifies."""
     context = ssl.create_default_context(cafile=str(t.ca))
@@ -116,7 +80,7 @@ def _postgres(t: Target, host: str, address: str) -> str:
     return f"TLS ({version}), certificate for {fqdn} from the platform CA"
 
 
-def _kafka(t: Target, host: str, address: str) -> str:
+def _kafka(t: Platform, host: str, address: str) -> str:
     """One shell on the broker host (each tool is a JVM start): make the topic once, produce
     a fresh token as `admin` over TLS + SCRAM, read the topic back until 10 s of quiet."""
     token = f"smoke-{random_tokens.token_hex(8)}"
@@ -137,7 +101,7 @@ def _kafka(t: Target, host: str, address: str) -> str:
     return f"produce + consume over TLS + SCRAM on {address}:9093"
 
 
-def _spark(t: Target, host: str, address: str) -> str:
+def _spark(t: Platform, host: str, address: str) -> str:
     state = t.get(f"https://{address}:8480/json/").json()
     _expect(state.get("status") == "ALIVE", f"master status {state.get('status')}")
     workers = state.get("aliveworkers", 0)
@@ -145,29 +109,40 @@ def _spark(t: Target, host: str, address: str) -> str:
     return f"master ALIVE, {workers} worker(s), {state.get('cores', '?')} cores"
 
 
-def _mlflow(t: Target, host: str, address: str) -> str:
-    password = t.secret("mlflow/server")["admin_password"]
+def _behind_auth(t: Platform, health: str, api: str, auth: tuple[str, str]) -> dict:
+    """A service healthy, whose API refuses a request without credentials and answers
+    one with them; returns the answer."""
+    _expect(t.get(health).status_code == 200, f"{health} is not 200")
+    refused = t.get(api)
+    _expect(refused.status_code == 401, f"unauthenticated API answered {refused.status_code}")
+    answer = t.get(api, auth)
+    _expect(answer.status_code == 200, f"API answered {answer.status_code}")
+    return answer.json()
+
+
+def _mlflow(t: Platform, host: str, address: str) -> str:
     base = f"https://{address}:5000"
-    _expect(t.get(f"{base}/health").status_code == 200, "/health is not 200")
-    refused = t.get(f"{base}/api/2.0/mlflow/experiments/search?max_results=1")
-    _expect(refused.status_code == 401, f"unauthenticated API answered {refused.status_code}")
-    found = t.get(f"{base}/api/2.0/mlflow/experiments/search?max_results=5", ("admin", password))
-    _expect(found.status_code == 200, f"API answered {found.status_code}")
-    return f"healthy; API behind basic auth ({len(found.json().get('experiments', []))} exp.)"
+    found = _behind_auth(
+        t,
+        f"{base}/health",
+        f"{base}/api/2.0/mlflow/experiments/search?max_results=5",
+        ("admin", t.secret("mlflow/server")["admin_password"]),
+    )
+    return f"healthy; API behind basic auth ({len(found.get('experiments', []))} exp.)"
 
 
-def _prefect(t: Target, host: str, address: str) -> str:
-    password = t.secret("prefect/server")["auth_password"]
+def _prefect(t: Platform, host: str, address: str) -> str:
     base = f"https://{address}:4200/api"
-    _expect(t.get(f"{base}/health").status_code == 200, "/api/health is not 200")
-    refused = t.get(f"{base}/admin/version")
-    _expect(refused.status_code == 401, f"unauthenticated API answered {refused.status_code}")
-    version = t.get(f"{base}/admin/version", ("admin", password))
-    _expect(version.status_code == 200, f"API answered {version.status_code}")
-    return f"healthy; API {version.json()} behind basic auth"
+    version = _behind_auth(
+        t,
+        f"{base}/health",
+        f"{base}/admin/version",
+        ("admin", t.secret("prefect/server")["auth_password"]),
+    )
+    return f"healthy; API {version} behind basic auth"
 
 
-def _prometheus(t: Target, host: str, address: str) -> str:
+def _prometheus(t: Platform, host: str, address: str) -> str:
     password = t.secret("prometheus/web")["password"]
     reply = t.get(f"https://{address}:9090/api/v1/targets?state=active", ("admin", password))
     _expect(reply.status_code == 200, f"targets answered {reply.status_code}")
@@ -179,6 +154,22 @@ def _prometheus(t: Target, host: str, address: str) -> str:
     return f"{len(targets)} targets up"
 
 
+def _medallion(t: Platform, host: str, address: str) -> str:
+    """The deployed pipeline on a batch of its own (a fresh dataset, dropped after):
+    every row accounted for and gold equal to the baseline on the same files."""
+    run = jobs.run_medallion(
+        t.env,
+        SMOKE_ROWS,
+        dataset=f"smoke-{random_tokens.token_hex(4)}",
+        compare=True,
+        drop_after=True,
+        timeout_s=600,
+    )
+    _expect(run.ok, "; ".join(run.problems))
+    layers = ", ".join(f"{k.strip()} {v:.0f}s" for k, v in run.seconds.items() if k.startswith(" "))
+    return f"{run.rows} rows to gold on the cluster = baseline; accounting exact ({layers})"
+
+
 # Component -> (inventory group, check on the group's first host).
 COMPONENTS: dict[str, tuple[str, Callable]] = {
     "vault": ("vault", _vault),
@@ -188,6 +179,7 @@ COMPONENTS: dict[str, tuple[str, Callable]] = {
     "spark": ("spark_master", _spark),
     "mlflow": ("mlflow", _mlflow),
     "prefect": ("prefect_server", _prefect),
+    "medallion": ("prefect_workers", _medallion),
     "prometheus": ("prometheus", _prometheus),
 }
 
@@ -199,10 +191,7 @@ def run(env: str, only: Iterable[str] = ()) -> list[Check]:
         raise DatalabError(
             f"unknown component(s) {', '.join(unknown)}; choose from {', '.join(COMPONENTS)}"
         )
-    ca = hosts.key_dir(env) / "platform-root-ca.pem"
-    if not ca.exists():
-        raise DatalabError(f"no platform CA at {ca}: {env} is not converged (`datalab up`)")
-    target = Target(env, hosts.contract(env), ca)
+    target = Platform.of(env)
     checks = []
     for component, (group, check) in COMPONENTS.items():
         if only and component not in only:

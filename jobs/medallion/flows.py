@@ -4,10 +4,18 @@ functions of the other modules, in a session on the cluster (`lake.cluster_sessi
 
 from __future__ import annotations
 
+import json
+import time
+
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 
-from . import bronze, generate, gold, lake, maintenance, silver, train
+from . import bronze, generate, gold, lake, maintenance, silver, tables
+
+# The line a deployed medallion run logs last: what `datalab run medallion` and
+# `datalab smoke` read back from the run's logs (the flow's result is not persisted).
+REPORT = "MEDALLION-REPORT "
 
 RETRIES = 2
 RETRY_DELAY_S = 30
@@ -18,8 +26,8 @@ def session(app: str):
     return lake.cluster_session(app)
 
 
-def _lake(root: str | None) -> lake.Lake:
-    return lake.Lake.under(root) if root else lake.Lake.buckets()
+def _lake(root: str | None, dataset: str = "orders") -> lake.Lake:
+    return lake.Lake.under(root, dataset) if root else lake.Lake.buckets(dataset)
 
 
 @task(retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S, cache_policy=NO_CACHE)
@@ -49,22 +57,69 @@ def silver_task(layout: lake.Lake, batch_id: str) -> silver.Result:
 
 
 @task(retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S, cache_policy=NO_CACHE)
-def gold_task(layout: lake.Lake, batch_id: str) -> int:
+def gold_task(layout: lake.Lake, batch_id: str) -> list:
     log = get_run_logger()
     spark = session("medallion-gold")
     days = silver.days_of_batch(spark, layout.silver, batch_id)
     written = gold.rebuild(spark, layout.silver, layout.gold, days)
     log.info("gold: %d rows for %d days %s", written, len(days), [str(d) for d in days])
-    return written
+    return days
+
+
+@task(cache_policy=NO_CACHE)
+def gold_rows_task(layout: lake.Lake, days: list) -> list[list]:
+    """The gold rows of `days` (small: days x categories x regions), for a check."""
+    spark = session("medallion-report")
+    wanted = {str(d) for d in days}
+    rows = tables.read(spark, layout.gold).collect()
+    return sorted(
+        [str(r["order_date"]), r["category"], r["region"], r["orders"], r["units"], str(r["value"])]
+        for r in rows
+        if str(r["order_date"]) in wanted
+    )
+
+
+@task(cache_policy=NO_CACHE)
+def drop_task(layout: lake.Lake) -> None:
+    """Delete the run's tables (a smoke check's own dataset); landing is the caller's."""
+    spark = session("medallion-drop")
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    for uri in (layout.bronze, layout.silver, layout.quarantine, layout.gold):
+        path = jvm.org.apache.hadoop.fs.Path(uri)
+        path.getFileSystem(conf).delete(path, True)
 
 
 @flow(name="medallion", log_prints=True)
-def medallion(batch_id: str, lake_root: str | None = None, kafka: dict | None = None):
-    """One batch from the landing bucket (and the Kafka topic) to gold."""
-    layout = _lake(lake_root)
+def medallion(
+    batch_id: str | None = None,
+    lake_root: str | None = None,
+    kafka: dict | None = None,
+    dataset: str = "orders",
+    report_gold: bool = False,
+    drop_after: bool = False,
+):
+    """One batch from the landing bucket (and the Kafka topic) to gold. A scheduled run
+    (no batch id) is named after its flow run. Logs one JSON report line (`REPORT`):
+    the accounting, seconds per layer and, with `report_gold`, the gold rows of the
+    days the batch touched."""
+    batch_id = batch_id or f"run-{flow_run.get_name() or 'local'}"
+    layout = _lake(lake_root, dataset)
+    seconds = {}
+    start = time.monotonic()
     bronze_task(layout, batch_id, kafka)
+    seconds["bronze"], mark = time.monotonic() - start, time.monotonic()
     result = silver_task(layout, batch_id)
-    gold_task(layout, batch_id)
+    seconds["silver"], mark = time.monotonic() - mark, time.monotonic()
+    days = gold_task(layout, batch_id)
+    seconds["gold"] = time.monotonic() - mark
+    report = {"batch_id": batch_id, "dataset": dataset, **vars(result), "seconds": seconds}
+    report["days"] = [str(d) for d in days]
+    if report_gold:
+        report["gold"] = gold_rows_task(layout, days)
+    if drop_after:
+        drop_task(layout)
+    get_run_logger().info("%s%s", REPORT, json.dumps(report))
     return result
 
 
@@ -103,6 +158,8 @@ def generate_orders(
 def training(
     tracking_uri: str, lake_root: str | None = None, model_name: str = "orders-daily-value"
 ):
+    from . import train  # pandas, scikit-learn and MLflow: only this flow needs them
+
     spark = session("medallion-train")
     data = train.gold_frame(spark, _lake(lake_root).gold)
     trained = train.train(data, tracking_uri, model_name=model_name)

@@ -57,6 +57,7 @@ module "inventory" {
     datalab_object_store_backend = var.object_store_backend
     datalab_vault_flavour        = var.vault_flavour
     datalab_certificate_ttl      = var.certificate_ttl
+    datalab_job_schedules        = var.job_schedules
     datalab_apt_proxy            = var.apt_proxy
     datalab_artifact_url         = var.artifact_url
     datalab_network_cidr         = var.network_cidr

@@ -30,6 +30,8 @@ def test_cli_has_the_documented_commands():
         "vault unseal",
         "secrets rotate",
         "smoke",
+        "deploy",
+        "run medallion",
     ):
         assert expected in names
 

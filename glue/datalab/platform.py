@@ -1,0 +1,164 @@
+"""A converged environment as its users see it: its hosts (the inventory contract), the
+platform CA that verifies every listener, credentials from Vault, and clients for the
+object store (S3) and Prefect's API. Used by `datalab smoke`, `deploy` and `run`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import botocore.config
+import requests
+
+from datalab import DatalabError, hosts
+from datalab import secrets as secrets_mod
+from datalab import vault as vault_mod
+
+S3_PORT = 8333
+PREFECT_PORT = 4200
+
+
+@dataclass
+class Platform:
+    env: str
+    contract: dict
+    ca: Path
+
+    @classmethod
+    def of(cls, env: str) -> Platform:
+        """The environment, once converged (its platform CA is written by site.yml)."""
+        ca = hosts.key_dir(env) / "platform-root-ca.pem"
+        if not ca.exists():
+            raise DatalabError(f"no platform CA at {ca}: {env} is not converged (`datalab up`)")
+        return cls(env, hosts.contract(env), ca)
+
+    @property
+    def inventory(self) -> Path:
+        return hosts.key_dir(self.env) / "inventory.yml"
+
+    def first(self, group: str) -> tuple[str, str] | None:
+        """(host, address) of the group's first host, or None if the group is empty."""
+        members = self.contract["groups"].get(group) or []
+        if not members:
+            return None
+        return members[0], self.contract["hosts"][members[0]]["address"]
+
+    def need(self, group: str) -> tuple[str, str]:
+        where = self.first(group)
+        if where is None:
+            raise DatalabError(f"{self.env} has no host in group {group}")
+        return where
+
+    def members(self, group: str) -> list[str]:
+        return list(self.contract["groups"].get(group) or [])
+
+    def vault(self) -> vault_mod.Env:
+        return vault_mod.environment(self.env)
+
+    def secret(self, path: str) -> dict:
+        return secrets_mod.get(self.vault(), path)[0]
+
+    def get(self, url: str, auth: tuple[str, str] | None = None) -> requests.Response:
+        return requests.get(url, auth=auth, verify=str(self.ca), timeout=20)
+
+    def s3(self, consumer: str):
+        """A boto3 S3 client on the first object store host with `consumer`'s key
+        (datalab/object_store/<consumer>: each consumer may touch only its buckets)."""
+        _, address = self.need("object_store")
+        key = self.secret(f"object_store/{consumer}")
+        return boto3.client(
+            "s3",
+            endpoint_url=f"https://{address}:{S3_PORT}",
+            aws_access_key_id=key["access_key"],
+            aws_secret_access_key=key["secret_key"],
+            region_name="us-east-1",
+            verify=str(self.ca),
+            config=botocore.config.Config(retries={"max_attempts": 3}, connect_timeout=10),
+        )
+
+    def prefect(self) -> PrefectAPI:
+        _, address = self.need("prefect_server")
+        password = self.secret("prefect/server")["auth_password"]
+        return PrefectAPI(f"https://{address}:{PREFECT_PORT}/api", ("admin", password), self.ca)
+
+
+# Terminal flow run states (Prefect's StateType).
+FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+@dataclass
+class PrefectAPI:
+    """Prefect's REST API, over TLS with basic auth: the few calls the glue needs (no
+    Prefect client library in the operator's environment)."""
+
+    base: str
+    auth: tuple[str, str]
+    ca: Path
+
+    def call(self, method: str, path: str, body: dict | None = None):
+        reply = requests.request(
+            method, f"{self.base}{path}", json=body, auth=self.auth, verify=str(self.ca), timeout=30
+        )
+        if reply.status_code >= 400:
+            raise DatalabError(
+                f"Prefect API {method} {path}: {reply.status_code} {reply.text[:300]}"
+            )
+        return reply.json() if reply.content else None
+
+    def flow_id(self, name: str) -> str:
+        return self.call("POST", "/flows/", {"name": name})["id"]
+
+    def deployment(self, flow: str, name: str) -> dict | None:
+        reply = requests.get(
+            f"{self.base}/deployments/name/{flow}/{name}",
+            auth=self.auth,
+            verify=str(self.ca),
+            timeout=30,
+        )
+        if reply.status_code == 404:
+            return None
+        reply.raise_for_status()
+        return reply.json()
+
+    def run_deployment(
+        self, deployment_id: str, parameters: dict, timeout_s: float, progress=None
+    ) -> dict:
+        """Create a flow run and wait until it ends; `progress(state)` on each change."""
+        run = self.call(
+            "POST", f"/deployments/{deployment_id}/create_flow_run", {"parameters": parameters}
+        )
+        deadline, seen = time.monotonic() + timeout_s, None
+        while True:
+            run = self.call("GET", f"/flow_runs/{run['id']}")
+            state = run["state"]["type"] if run.get("state") else "PENDING"
+            if state != seen and progress:
+                progress(run["state"]["name"] if run.get("state") else state)
+            seen = state
+            if state in FINAL_STATES:
+                return run
+            if time.monotonic() > deadline:
+                raise DatalabError(
+                    f"flow run {run['name']} still {state} after {timeout_s:.0f}s "
+                    f"(Prefect UI: {self.base.removesuffix('/api')}/runs/flow-run/{run['id']})"
+                )
+            time.sleep(2)
+
+    def logs(self, flow_run_id: str) -> list[str]:
+        logs, offset = [], 0
+        while True:
+            page = self.call(
+                "POST",
+                "/logs/filter",
+                {
+                    "logs": {"flow_run_id": {"any_": [flow_run_id]}},
+                    "sort": "TIMESTAMP_ASC",
+                    "limit": 200,
+                    "offset": offset,
+                },
+            )
+            logs += [entry["message"] for entry in page]
+            if len(page) < 200:
+                return logs
+            offset += 200

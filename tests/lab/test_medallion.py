@@ -1,0 +1,77 @@
+"""The main job, for real: `datalab deploy` ships jobs/medallion to the dev environment's
+Prefect worker and registers its deployments; a generated batch (bad records mixed in)
+lands in the object store and the deployed flow runs bronze -> silver -> gold as a Spark
+driver on the cluster (spark://, authenticated and encrypted) into Delta tables on S3.
+Every row is accounted for, gold equals the single-process baseline on the same files,
+and `datalab smoke` then passes every check, the medallion's included."""
+
+from __future__ import annotations
+
+import pytest
+from datalab import jobs, smoke
+from datalab.platform import Platform
+
+from tests.lab.conftest import ENV, datalab, host_of
+
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
+
+ROWS = 20_000
+
+
+@pytest.fixture(scope="module")
+def deployed(converged):
+    first = jobs.deploy(ENV)
+    return first, converged[1]
+
+
+def test_deploy_ships_one_release_and_is_idempotent(deployed):
+    first, inventory = deployed
+    again = jobs.deploy(ENV)
+    assert again.release == first.release and again.changed == 0
+    platform = Platform.of(ENV)
+    stored = platform.s3("prefect").head_object(
+        Bucket=jobs.RELEASES_BUCKET, Key=f"{jobs.RELEASES_PREFIX}/{first.release}.tar.gz"
+    )
+    assert stored["ContentLength"] == len(jobs.archive()[0])
+    worker = host_of(inventory, first.workers[0])
+    code = worker.file(f"{jobs.RELEASES_DIR}/{first.release}/medallion/flows.py")
+    assert code.user == "root" and code.mode == 0o644
+    api = platform.prefect()
+    for name in jobs.DEPLOYMENTS:
+        deployment = api.deployment(name, name)
+        assert deployment["version"] == first.release
+        assert deployment["work_pool_name"] == jobs.WORK_POOL
+    # The dev file schedules the maintenance (job_schedules), not the medallion.
+    schedules = api.deployment("lake-maintenance", "lake-maintenance")["schedules"]
+    assert [s["schedule"]["cron"] for s in schedules] == ["0 3 * * *"]
+    assert api.deployment("medallion", "medallion")["schedules"] == []
+
+
+def test_the_medallion_runs_on_the_cluster_and_loses_no_row(deployed):
+    run = jobs.run_medallion(ENV, ROWS, dataset="labtest-orders", compare=True)
+    assert run.ok, run.problems
+    report = run.report
+    assert report["bronze_rows"] == ROWS
+    assert (
+        report["bronze_rows"]
+        == report["silver_rows"] + report["quarantined"] + report["duplicates"]
+    )
+    assert report["quarantined"] > 0 and report["duplicates"] > 0
+    assert len(report["gold"]) > 0
+    # The driver was an application of the cluster's master, not a local Spark.
+    platform = Platform.of(ENV)
+    _, master = platform.need("spark_master")
+    apps = platform.get(f"https://{master}:8480/json/").json()["completedapps"]
+    assert any(a["name"].startswith("medallion-") for a in apps), apps
+
+
+def test_datalab_run_reports_the_accounting(deployed):
+    out = datalab("run", "medallion", "--rows", "3000", "--dataset", "labtest-cli")
+    assert "accounting" in out and "bronze 3000 = silver" in out
+
+
+def test_smoke_passes_every_check_including_the_medallion(deployed):
+    checks = smoke.run(ENV)
+    failed = [(c.component, c.detail) for c in checks if c.ok is not True]
+    assert failed == [], failed
+    assert "medallion" in {c.component for c in checks}
