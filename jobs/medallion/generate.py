@@ -109,7 +109,8 @@ def generate(
             records.append(_spoil(rng, _clean(rng, batch, next_id, day, late=False), how))
             next_id += 1
         setattr(injected, how, counts[how])
-    records.extend(dict(rng.choice(records[:originals])) for _ in range(counts["duplicate"]))
+    clean = records[:originals]  # sliced once: a slice per duplicate made this quadratic
+    records.extend(dict(rng.choice(clean)) for _ in range(counts["duplicate"]))
     injected.duplicates = counts["duplicate"]
     rng.shuffle(records)
     return records, injected
