@@ -54,3 +54,5 @@ lint: venv
 test: lint prepare
 	@echo "==> pytest (unit; terraform fmt/validate/test/plan; lab)"
 	$(BIN)/pytest -ra --durations=15
+	@echo "==> the jobs in local mode (Spark + Delta, Prefect, MLflow: jobs/README.md)"
+	$(MAKE) test-jobs
