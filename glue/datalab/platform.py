@@ -97,10 +97,13 @@ class PrefectAPI:
     auth: tuple[str, str]
     ca: Path
 
-    def call(self, method: str, path: str, body: dict | None = None):
+    def call(self, method: str, path: str, body: dict | None = None, missing_ok: bool = False):
+        """The JSON answer; None for a 404 when `missing_ok`."""
         reply = requests.request(
             method, f"{self.base}{path}", json=body, auth=self.auth, verify=str(self.ca), timeout=30
         )
+        if missing_ok and reply.status_code == 404:
+            return None
         if reply.status_code >= 400:
             raise DatalabError(
                 f"Prefect API {method} {path}: {reply.status_code} {reply.text[:300]}"
@@ -111,16 +114,7 @@ class PrefectAPI:
         return self.call("POST", "/flows/", {"name": name})["id"]
 
     def deployment(self, flow: str, name: str) -> dict | None:
-        reply = requests.get(
-            f"{self.base}/deployments/name/{flow}/{name}",
-            auth=self.auth,
-            verify=str(self.ca),
-            timeout=30,
-        )
-        if reply.status_code == 404:
-            return None
-        reply.raise_for_status()
-        return reply.json()
+        return self.call("GET", f"/deployments/name/{flow}/{name}", missing_ok=True)
 
     def run_deployment(
         self, deployment_id: str, parameters: dict, timeout_s: float, progress=None
