@@ -8,11 +8,10 @@ from __future__ import annotations
 import shlex
 import textwrap
 
-import boto3
-import botocore.config
 import pytest
 import requests
 from datalab import secrets, vault
+from datalab.platform import Platform
 
 from tests.lab.conftest import ENV, host_of
 
@@ -104,16 +103,7 @@ def test_run_with_params_metrics_model_and_registered_version(ml):
     assert lines["PREDICT"] == "42"
 
     # The model's files went through the server into the object store's mlflow bucket.
-    key, _ = secrets.get(e, "object_store/mlflow")
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=f"https://{ml[5]}:8333",
-        aws_access_key_id=key["access_key"],
-        aws_secret_access_key=key["secret_key"],
-        region_name="us-east-1",
-        verify=str(e.state / "platform-root-ca.pem"),
-        config=botocore.config.Config(s3={"addressing_style": "path"}),
-    )
+    s3 = Platform.of(ENV).s3("mlflow")
     objects = s3.list_objects_v2(Bucket="mlflow").get("Contents", [])
     model = f"/models/{lines['MODEL']}/artifacts/MLmodel"  # MLflow 3 keeps models by id
     assert any(o["Key"].endswith(model) for o in objects), [o["Key"] for o in objects][:20]
