@@ -153,8 +153,9 @@ def up(
 ) -> None:
     """Everything for an environment, from nothing: lab prerequisites, hosts
     (terraform apply), `ansible-playbook site.yml`, `datalab deploy`, a medallion run on
-    generated orders and `datalab smoke`; ends with a summary (URLs, where the
-    credentials are, smoke results). Re-running it converges what changed."""
+    generated orders, the training flow on its gold and `datalab smoke`; ends with a
+    summary (URLs, where the credentials are, smoke results). Re-running it converges
+    what changed."""
     started = time.monotonic()
     timings = []
     for name, action in lab.prepare_steps(env):
@@ -176,13 +177,18 @@ def up(
     with step(f"datalab deploy ({env})"):
         deployed = jobs.deploy(env)
     timings.append(("deploy", time.monotonic() - mark))
-    medallion = None
+    medallion = trained = None
     if rows:
         mark = time.monotonic()
         with step(f"datalab run medallion --rows {rows} ({env})"):
             medallion = jobs.run_medallion(env, rows, progress=lambda m: typer.echo(f"    {m}"))
         timings.append(("medallion run", time.monotonic() - mark))
         _show_run(medallion)
+        mark = time.monotonic()
+        with step(f"datalab run train ({env})"):
+            trained = jobs.run_training(env, progress=lambda m: typer.echo(f"    {m}"))
+        timings.append(("training run", time.monotonic() - mark))
+        _show_trained(trained)
     mark = time.monotonic()
     with step(f"datalab smoke ({env})"):
         checks = smoke_mod.run(env)
@@ -254,12 +260,23 @@ def up(
                 if medallion
                 else []
             ),
+            *(
+                [
+                    (
+                        "model",
+                        f"{jobs.MODEL} version {trained.report.get('version')}: "
+                        + ("ok" if trained.ok else "; ".join(trained.problems)),
+                    )
+                ]
+                if trained
+                else []
+            ),
             *[(f"time: {name}", f"{seconds:.1f}s") for name, seconds in timings],
         ]
     )
     typer.echo("")
     failed = _show_checks(env, checks)
-    if failed or (medallion and not medallion.ok):
+    if failed or (medallion and not medallion.ok) or (trained and not trained.ok):
         raise typer.Exit(1)
 
 
@@ -485,7 +502,8 @@ def smoke(
     the platform CA, with credentials from Vault (Vault unsealed, an S3 round trip,
     PostgreSQL's TLS, a Kafka record produced and consumed over TLS + SCRAM, Spark's
     workers, MLflow's and Prefect's APIs behind auth, the deployed medallion on a batch
-    of its own with gold equal to a single-process baseline, every Prometheus target up).
+    of its own with gold equal to a single-process baseline, the trained model's newest
+    version and its MLflow run, every Prometheus target up).
     Prints a table; exits 1 if any check fails."""
     if _show_checks(env, smoke_mod.run(env, only or ())):
         raise typer.Exit(1)
@@ -537,6 +555,10 @@ def _show_run(run: jobs.Run) -> None:
             f"bronze {report.get('bronze_rows')} = silver {report.get('silver_rows')} + "
             f"quarantined {report.get('quarantined')} + duplicates {report.get('duplicates')}",
         ),
+        (
+            "bronze sources",
+            ", ".join(f"{k} {v}" for k, v in report.get("bronze_sources", {}).items()),
+        ),
         ("injected", ", ".join(f"{k} {v}" for k, v in run.injected.items())),
         *[(f"time: {k}", f"{v:.1f}s") for k, v in run.seconds.items()],
     ]
@@ -564,17 +586,62 @@ def run_medallion(
             "(only meaningful on a fresh --dataset: gold sums every batch of a day)."
         ),
     ] = False,
+    kafka_share: Annotated[
+        float | None,
+        typer.Option(
+            help="Share of the orders published to the Kafka topic ingest.<dataset> instead "
+            f"of landed as files (default {jobs.KAFKA_SHARE} if the environment has Kafka)."
+        ),
+    ] = None,
 ) -> None:
-    """Generate a batch of orders, land it in the object store and run the deployed
-    medallion (bronze -> silver -> gold on the Spark cluster) on it; prints the
-    accounting and the time per layer; exits 1 if a row is unaccounted for."""
+    """Generate a batch of orders, land most of it in the object store and publish the
+    rest to the dataset's Kafka topic, and run the deployed medallion (bronze -> silver
+    -> gold on the Spark cluster) on it; prints the accounting and the time per layer;
+    exits 1 if a row is unaccounted for."""
     if rows < 1:
         raise DatalabError("--rows must be at least 1")
+    if kafka_share is not None and not 0 <= kafka_share < 1:
+        raise DatalabError("--kafka-share must be at least 0 and below 1")
     run = jobs.run_medallion(
-        env, rows, dataset=dataset, compare=compare, progress=lambda m: typer.echo(f"==> {m}")
+        env,
+        rows,
+        dataset=dataset,
+        compare=compare,
+        progress=lambda m: typer.echo(f"==> {m}"),
+        kafka_share=kafka_share,
     )
     _show_run(run)
     if not run.ok:
+        raise typer.Exit(1)
+
+
+def _show_trained(trained: jobs.Trained) -> None:
+    report = trained.report
+    metrics = report.get("metrics") or {}
+    _table(
+        [
+            ("flow run", f"{trained.flow_run}: {trained.state} in {trained.seconds:.0f}s"),
+            ("model", f"{report.get('model')} version {report.get('version')}"),
+            ("mlflow run", str(report.get("run_id"))),
+            ("metrics", ", ".join(f"{k} {v:,.3f}" for k, v in sorted(metrics.items()))),
+        ]
+    )
+    for problem in trained.problems:
+        typer.secho(f"  problem: {problem}", fg=typer.colors.RED)
+
+
+@run_app.command("train")
+def run_train(
+    env: EnvOption = "dev",
+    dataset: Annotated[str, typer.Option(help="Train on s3://gold/<dataset>.")] = "orders",
+) -> None:
+    """Run the deployed training flow on the Spark cluster: gold as a training frame, a
+    model fitted and logged to MLflow with its parameters and metrics, registered as a
+    new version of `orders-daily-value`; checks the run and the version exist on the
+    tracking server; exits 1 if not."""
+    trained = jobs.run_training(env, dataset, progress=lambda m: typer.echo(f"==> {m}"))
+    _show_trained(trained)
+    if not trained.ok:
         raise typer.Exit(1)
 
 

@@ -1,6 +1,6 @@
 """A converged environment as its users see it: its hosts (the inventory contract), the
 platform CA that verifies every listener, credentials from Vault, and clients for the
-object store (S3) and Prefect's API. Used by `datalab smoke`, `deploy` and `run`."""
+object store (S3), Prefect's API and MLflow's. Used by `datalab smoke`, `deploy` and `run`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from datalab import vault as vault_mod
 
 S3_PORT = 8333
 PREFECT_PORT = 4200
+MLFLOW_PORT = 5000
+KAFKA_PORT = 9093  # the client listener: SASL_SSL with SCRAM-SHA-512
 
 
 @dataclass
@@ -83,19 +85,37 @@ class Platform:
         password = self.secret("prefect/server")["auth_password"]
         return PrefectAPI(f"https://{address}:{PREFECT_PORT}/api", ("admin", password), self.ca)
 
+    def kafka_config(self, user: str) -> dict[str, str]:
+        """librdkafka settings for the Kafka user `user` (SCRAM password from Vault at
+        datalab/kafka/scram-<user>), TLS verified against the platform CA."""
+        brokers = [self.contract["hosts"][h]["address"] for h in self.members("kafka")]
+        if not brokers:
+            raise DatalabError(f"{self.env} has no host in group kafka")
+        return {
+            "bootstrap.servers": ",".join(f"{b}:{KAFKA_PORT}" for b in brokers),
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": user,
+            "sasl.password": self.secret(f"kafka/scram-{user}")["password"],
+            "ssl.ca.location": str(self.ca),
+        }
 
-# Terminal flow run states (Prefect's StateType).
-FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+    def mlflow(self) -> MLflowAPI:
+        _, address = self.need("mlflow")
+        password = self.secret("mlflow/server")["admin_password"]
+        return MLflowAPI(
+            f"https://{address}:{MLFLOW_PORT}/api/2.0/mlflow", ("admin", password), self.ca
+        )
 
 
 @dataclass
-class PrefectAPI:
-    """Prefect's REST API, over TLS with basic auth: the few calls the glue needs (no
-    Prefect client library in the operator's environment)."""
+class RestAPI:
+    """A JSON API over TLS (verified against the platform CA) with basic auth."""
 
     base: str
     auth: tuple[str, str]
     ca: Path
+    name = "API"
 
     def call(self, method: str, path: str, body: dict | None = None, missing_ok: bool = False):
         """The JSON answer; None for a 404 when `missing_ok`."""
@@ -106,9 +126,20 @@ class PrefectAPI:
             return None
         if reply.status_code >= 400:
             raise DatalabError(
-                f"Prefect API {method} {path}: {reply.status_code} {reply.text[:300]}"
+                f"{self.name} {method} {path}: {reply.status_code} {reply.text[:300]}"
             )
         return reply.json() if reply.content else None
+
+
+# Terminal flow run states (Prefect's StateType).
+FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+class PrefectAPI(RestAPI):
+    """Prefect's REST API: the few calls the glue needs (no Prefect client library in the
+    operator's environment)."""
+
+    name = "Prefect API"
 
     def flow_id(self, name: str) -> str:
         return self.call("POST", "/flows/", {"name": name})["id"]
@@ -156,3 +187,36 @@ class PrefectAPI:
             if len(page) < 200:
                 return logs
             offset += 200
+
+
+class MLflowAPI(RestAPI):
+    """MLflow's REST API (tracking and model registry), as the admin."""
+
+    name = "MLflow API"
+
+    def latest_version(self, model: str) -> str | None:
+        found = self.call("GET", f"/registered-models/get?name={model}", missing_ok=True)
+        if not found:
+            return None
+        versions = found["registered_model"].get("latest_versions") or []
+        return max((v["version"] for v in versions), key=int, default=None)
+
+    def model_problems(self, model: str, version: str) -> list[str]:
+        """What is wrong with a registered version: not READY, or its run missing, not
+        FINISHED or without metrics. [] when the run and the version exist."""
+        found = self.call(
+            "GET", f"/model-versions/get?name={model}&version={version}", missing_ok=True
+        )
+        if not found:
+            return [f"model {model} has no version {version}"]
+        mv = found["model_version"]
+        if mv.get("status") != "READY":
+            return [f"model {model} version {version} is {mv.get('status')}"]
+        run = self.call("GET", f"/runs/get?run_id={mv['run_id']}", missing_ok=True)
+        if not run:
+            return [f"the run {mv['run_id']} of {model} version {version} is missing"]
+        status = run["run"]["info"]["status"]
+        metrics = {m["key"] for m in run["run"]["data"].get("metrics", [])}
+        if status != "FINISHED" or not {"mae", "r2"} <= metrics:
+            return [f"run {mv['run_id']} is {status} with metrics {sorted(metrics)}"]
+        return []

@@ -110,9 +110,13 @@ def ingest_kafka_frame(
         _kafka_partition=F.col("partition").cast("int"),
         _kafka_offset=F.col("offset").cast("long"),
     )
-    if rows.isEmpty():  # a re-run: no commit at all
-        return Ingested(domain.SOURCE_KAFKA, 0, 0)
-    return Ingested(domain.SOURCE_KAFKA, 0, _append(spark, rows, bronze))
+    rows = rows.persist()  # the topic is read once, for the check and the write
+    try:
+        if rows.isEmpty():  # a re-run: no commit at all
+            return Ingested(domain.SOURCE_KAFKA, 0, 0)
+        return Ingested(domain.SOURCE_KAFKA, 0, _append(spark, rows, bronze))
+    finally:
+        rows.unpersist()
 
 
 def read_kafka(spark: SparkSession, bronze: str, topic: str, options: dict[str, str]) -> DataFrame:

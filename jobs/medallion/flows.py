@@ -16,6 +16,7 @@ from . import bronze, generate, gold, lake, maintenance, silver, tables
 # The line a deployed medallion run logs last: what `datalab run medallion` and
 # `datalab smoke` read back from the run's logs (the flow's result is not persisted).
 REPORT = "MEDALLION-REPORT "
+TRAINED = "TRAINED-MODEL "  # the training flow's line (`datalab run train`)
 
 RETRIES = 2
 RETRY_DELAY_S = 30
@@ -31,9 +32,9 @@ def _lake(root: str | None, dataset: str = "orders") -> lake.Lake:
 
 
 @task(retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S, cache_policy=NO_CACHE)
-def bronze_task(layout: lake.Lake, batch_id: str, kafka: dict | None = None) -> int:
+def bronze_task(layout: lake.Lake, batch_id: str, kafka: dict | None = None) -> dict[str, int]:
     """Landing files, and the Kafka topic when `kafka` = {"topic": ..., "options": {...}}
-    (kafka.bootstrap.servers, SASL/TLS settings) is given."""
+    (kafka.bootstrap.servers, SASL/TLS settings) is given; rows appended per source."""
     log = get_run_logger()
     spark = session("medallion-bronze")
     done = bronze.ingest(spark, layout.landing, layout.bronze, batch_id)
@@ -42,7 +43,7 @@ def bronze_task(layout: lake.Lake, batch_id: str, kafka: dict | None = None) -> 
         done.append(bronze.ingest_kafka_frame(spark, records, layout.bronze, batch_id))
     for d in done:
         log.info("bronze %s: %d files, %d rows (batch %s)", d.source, d.files, d.rows, batch_id)
-    return sum(d.rows for d in done)
+    return {d.source: d.rows for d in done}
 
 
 @task(retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S, cache_policy=NO_CACHE)
@@ -94,26 +95,28 @@ def drop_task(layout: lake.Lake) -> None:
 def medallion(
     batch_id: str | None = None,
     lake_root: str | None = None,
-    kafka: dict | None = None,
+    kafka_topic: str | None = None,
     dataset: str = "orders",
     report_gold: bool = False,
     drop_after: bool = False,
 ):
-    """One batch from the landing bucket (and the Kafka topic) to gold. A scheduled run
-    (no batch id) is named after its flow run. Logs one JSON report line (`REPORT`):
-    the accounting, seconds per layer and, with `report_gold`, the gold rows of the
-    days the batch touched."""
+    """One batch from the landing bucket (and the Kafka topic `kafka_topic`, read with
+    this host's Kafka source options) to gold. A scheduled run (no batch id) is named
+    after its flow run. Logs one JSON report line (`REPORT`): the accounting, seconds
+    per layer and, with `report_gold`, the gold rows of the days the batch touched."""
     batch_id = batch_id or f"run-{flow_run.get_name() or 'local'}"
     layout = _lake(lake_root, dataset)
+    kafka = {"topic": kafka_topic, "options": lake.kafka_options()} if kafka_topic else None
     seconds = {}
     start = time.monotonic()
-    bronze_task(layout, batch_id, kafka)
+    sources = bronze_task(layout, batch_id, kafka)
     seconds["bronze"], mark = time.monotonic() - start, time.monotonic()
     result = silver_task(layout, batch_id)
     seconds["silver"], mark = time.monotonic() - mark, time.monotonic()
     days = gold_task(layout, batch_id)
     seconds["gold"] = time.monotonic() - mark
     report = {"batch_id": batch_id, "dataset": dataset, **vars(result), "seconds": seconds}
+    report["bronze_sources"] = sources
     report["days"] = [str(d) for d in days]
     if report_gold:
         report["gold"] = gold_rows_task(layout, days)
@@ -156,14 +159,27 @@ def generate_orders(
 
 @flow(name="train-orders-model")
 def training(
-    tracking_uri: str, lake_root: str | None = None, model_name: str = "orders-daily-value"
+    tracking_uri: str | None = None,
+    lake_root: str | None = None,
+    dataset: str = "orders",
+    model_name: str = "orders-daily-value",
 ):
+    """Train on the dataset's gold and register a model version. The tracking server is
+    `tracking_uri` or, on the platform's workers, MLFLOW_TRACKING_URI (the prefect role
+    sets it with the jobs' MLflow user). Logs one JSON line (`TRAINED`): run, version,
+    metrics."""
+    import os
+
     from . import train  # pandas, scikit-learn and MLflow: only this flow needs them
 
+    tracking_uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if not tracking_uri:
+        raise ValueError("no tracking server: pass tracking_uri or set MLFLOW_TRACKING_URI")
     spark = session("medallion-train")
-    data = train.gold_frame(spark, _lake(lake_root).gold)
+    data = train.gold_frame(spark, _lake(lake_root, dataset).gold)
     trained = train.train(data, tracking_uri, model_name=model_name)
-    get_run_logger().info("model %s version %s: %s", model_name, trained.version, trained.metrics)
+    report = {"model": model_name, **vars(trained)}
+    get_run_logger().info("%s%s", TRAINED, json.dumps(report))
     return trained
 
 

@@ -13,9 +13,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+# The Kafka source's options on a platform driver: a JSON file named by this variable
+# (the spark role's driver.env; bootstrap servers, SASL_SSL + SCRAM credentials).
+KAFKA_ENV = "DATALAB_KAFKA_SOURCE"
+
 # The Delta and S3A jars of the `spark-jars` artifact, unpacked (see jobs/README.md).
 JARS_ENV = "DATALAB_SPARK_JARS"
-DEFAULT_JARS = Path.home() / ".cache/datalab/spark-jars/4.2.0-delta4.4.0/jars"
+DEFAULT_JARS = Path.home() / ".cache/datalab/spark-jars/4.2.0-delta4.4.0-kafka3.9.2/jars"
 
 
 @dataclass(frozen=True)
@@ -116,3 +120,14 @@ def cluster_session(app: str):
             "on a Spark host (its spark-defaults.conf names spark://MASTER:7077)"
         )
     return spark
+
+
+def kafka_options() -> dict[str, str]:
+    """The Kafka source's options of this driver host (kept out of flow parameters, which
+    the Prefect server stores and shows)."""
+    import json
+
+    where = os.environ.get(KAFKA_ENV)
+    if not where:
+        raise RuntimeError(f"${KAFKA_ENV} is not set: this host has no Kafka source (no Kafka?)")
+    return json.loads(Path(where).read_text())

@@ -187,15 +187,15 @@ variable "docker_host" {
 }
 
 variable "job_schedules" {
-  description = "Cron schedules (5 fields, UTC) of the deployed jobs, by deployment: medallion, lake-maintenance. `datalab deploy` sets them; a job not named runs only when asked (`datalab run`)."
+  description = "Cron schedules (5 fields, UTC) of the deployed jobs, by deployment: medallion, train-orders-model, lake-maintenance. `datalab deploy` sets them; a job not named runs only when asked (`datalab run`)."
   type        = map(string)
   default     = {}
 
   validation {
     condition = alltrue([
       for name, cron in var.job_schedules :
-      contains(["medallion", "lake-maintenance"], name) && can(regex("^\\S+( \\S+){4}$", cron))
+      contains(["medallion", "train-orders-model", "lake-maintenance"], name) && can(regex("^\\S+( \\S+){4}$", cron))
     ])
-    error_message = "job_schedules maps medallion or lake-maintenance to a 5-field cron line, like { \"lake-maintenance\" = \"0 3 * * *\" }."
+    error_message = "job_schedules maps medallion, train-orders-model or lake-maintenance to a 5-field cron line, like { \"lake-maintenance\" = \"0 3 * * *\" }."
   }
 }

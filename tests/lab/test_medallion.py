@@ -2,12 +2,15 @@
 Prefect worker and registers its deployments; a generated batch (bad records mixed in)
 lands in the object store and the deployed flow runs bronze -> silver -> gold as a Spark
 driver on the cluster (spark://, authenticated and encrypted) into Delta tables on S3.
-Every row is accounted for, gold equals the single-process baseline on the same files,
-and `datalab smoke` then passes every check, the medallion's included."""
+A share of the batch goes through the dataset's Kafka topic instead. Every row is
+accounted for, gold equals the single-process baseline on the same files,
+the training flow registers a model version in MLflow as the jobs' own user, and
+`datalab smoke` then passes every check, the medallion's and the model's included."""
 
 from __future__ import annotations
 
 import pytest
+import requests
 from datalab import jobs, smoke
 from datalab.platform import Platform
 
@@ -58,6 +61,10 @@ def test_the_medallion_runs_on_the_cluster_and_loses_no_row(deployed):
     )
     assert report["quarantined"] > 0 and report["duplicates"] > 0
     assert len(report["gold"]) > 0
+    # A share of the orders came through Kafka (ingest.<dataset>, SASL_SSL + SCRAM, read
+    # by the cluster as the `spark` user), the rest from the landing files.
+    assert report["bronze_sources"]["kafka"] == int(ROWS * jobs.KAFKA_SHARE)
+    assert sum(report["bronze_sources"].values()) == ROWS
     # The driver was an application of the cluster's master, not a local Spark.
     platform = Platform.of(ENV)
     _, master = platform.need("spark_master")
@@ -70,8 +77,31 @@ def test_datalab_run_reports_the_accounting(deployed):
     assert "accounting" in out and "bronze 3000 = silver" in out
 
 
+def test_training_registers_a_model_version_as_the_jobs_user(deployed):
+    platform = Platform.of(ENV)
+    before = platform.mlflow().latest_version(jobs.MODEL)
+    out = datalab("run", "train", "--dataset", "labtest-orders")
+    assert f"{jobs.MODEL} version" in out and "mae" in out, out
+    after = platform.mlflow().latest_version(jobs.MODEL)
+    assert after is not None and int(after) == int(before or 0) + 1
+    assert platform.mlflow().model_problems(jobs.MODEL, after) == []
+    _, master = platform.need("spark_master")
+    apps = platform.get(f"https://{master}:8480/json/").json()["completedapps"]
+    assert any(a["name"] == "medallion-train" for a in apps), apps
+    # The flow's MLflow user is not an admin: it may not read other users.
+    _, address = platform.need("mlflow")
+    jobs_user = ("jobs", platform.secret("mlflow/jobs")["password"])
+    reply = requests.get(
+        f"https://{address}:5000/api/2.0/mlflow/users/get?username=admin",
+        auth=jobs_user,
+        verify=str(platform.ca),
+        timeout=20,
+    )
+    assert reply.status_code == 403, reply.text
+
+
 def test_smoke_passes_every_check_including_the_medallion(deployed):
     checks = smoke.run(ENV)
     failed = [(c.component, c.detail) for c in checks if c.ok is not True]
     assert failed == [], failed
-    assert "medallion" in {c.component for c in checks}
+    assert {"medallion", "model"} <= {c.component for c in checks}

@@ -16,7 +16,7 @@ from tests.lab.conftest import ENV, host_of
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
 
 CA = "/usr/local/share/ca-certificates/datalab-root-ca.crt"
-VENV = "/opt/datalab/prefect/3.9.1"
+WORKER_VENV = "/opt/datalab/jobs-runtime/prefect3.9.1-mlflow3.17.2"
 PORT = 4200
 FLOWS = "/var/lib/datalab/prefect-worker/flows"
 
@@ -96,7 +96,7 @@ def test_deployment_runs_to_completion_on_the_worker(pf):
         "DO_NOT_TRACK": "1",
     }
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    out = worker.run(f"env {exports} {VENV}/bin/python /root/prefect-deploy.py")
+    out = worker.run(f"env {exports} {WORKER_VENV}/bin/python /root/prefect-deploy.py")
     assert out.rc == 0, out.stderr[-3000:]
     assert "STATE COMPLETED Completed" in out.stdout, out.stdout[-2000:]
     ran_by = worker.file("/var/lib/datalab/prefect-worker/ran-by")

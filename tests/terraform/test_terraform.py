@@ -81,7 +81,7 @@ BAD_VALUES = [
     ("object_store_backend", "ceph", 'object_store_backend must be "seaweedfs" or "minio"'),
     ("vault_flavour", "hashicorp", 'vault_flavour must be "openbao" or "vault"'),
     ("certificate_ttl", "30d", "certificate_ttl must be hours"),
-    ("job_schedules", '{medallion="hourly"}', "job_schedules maps medallion or lake-maintenance"),
+    ("job_schedules", '{medallion="hourly"}', "job_schedules maps medallion, train-orders-model"),
 ]
 
 

@@ -36,14 +36,17 @@ def test_the_report_is_the_last_report_line_of_the_logs():
 def test_the_report_line_is_the_one_the_flow_writes():
     flows = (jobs.JOBS_DIR / "medallion" / "flows.py").read_text()
     assert f'REPORT = "{jobs.REPORT}"' in flows
+    assert f'TRAINED = "{jobs.TRAINED}"' in flows
 
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory, monkeypatch_module):
-    """A generated batch on disk (two chunks), and what the generator says it injected."""
+    """A generated batch on disk (two chunks, a quarter of each for Kafka), and what the
+    generator says it injected."""
     monkeypatch_module.setattr(jobs, "CHUNK", 400)
-    landed = jobs.land(600, date(2026, 11, 20), "u1", tmp_path_factory.mktemp("landing"))
-    return landed.files, landed, jobs._medallion().baseline.run(landed.files)
+    landed = jobs.land(600, date(2026, 11, 20), "u1", tmp_path_factory.mktemp("landing"), 0.25)
+    every = landed.files + landed.messages
+    return every, landed, jobs._medallion().baseline.run(every)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +57,9 @@ def monkeypatch_module():
 
 def test_landing_in_chunks_adds_up_what_each_chunk_injected(batch):
     files, landed, outcome = batch
-    assert landed.injected["rows"] == 600 and len(files) == 8  # 2 chunks x 4 files
+    assert landed.injected["rows"] == 600 and len(landed.files) == 8  # 2 chunks x 4 files
+    messages = [line for path in landed.messages for line in path.read_text().splitlines()]
+    assert len(landed.messages) == 2 and len(messages) == 100 + 50  # a quarter of each chunk
     assert landed.clean == outcome.silver
     assert landed.injected["duplicates"] == outcome.duplicates
     assert landed.bad == sum(outcome.quarantined.values())
