@@ -72,11 +72,6 @@ def test_the_medallion_runs_on_the_cluster_and_loses_no_row(deployed):
     assert any(a["name"].startswith("medallion-") for a in apps), apps
 
 
-def test_datalab_run_reports_the_accounting(deployed):
-    out = datalab("run", "medallion", "--rows", "3000", "--dataset", "labtest-cli")
-    assert "accounting" in out and "bronze 3000 = silver" in out
-
-
 def test_training_registers_a_model_version_as_the_jobs_user(deployed):
     platform = Platform.of(ENV)
     before = platform.mlflow().latest_version(jobs.MODEL)

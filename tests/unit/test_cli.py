@@ -101,3 +101,34 @@ def test_smoke_names_the_components_it_knows():
 
     with pytest.raises(DatalabError, match="unknown component.*choose from vault, object_store"):
         smoke.run("dev", ["vualt"])
+
+
+def test_run_medallion_prints_the_accounting_and_exits_1_on_a_problem(monkeypatch):
+    """The table of `datalab run medallion` (the run itself is lab-tested in
+    tests/lab/test_medallion.py, through jobs.run_medallion)."""
+    from datalab import jobs
+
+    report = {
+        "bronze_rows": 3000,
+        "silver_rows": 2850,
+        "quarantined": 90,
+        "duplicates": 60,
+        "bronze_sources": {"landing_json": 1350, "landing_csv": 1350, "kafka": 300},
+    }
+    run = jobs.Run("b1", 3000, "fr", "COMPLETED", report, {"rows": 3000}, {"  bronze": 3.0}, [])
+    seen = {}
+
+    def fake(env, rows, **options):
+        seen.update(options, rows=rows)
+        return run
+
+    monkeypatch.setattr(jobs, "run_medallion", fake)
+    result = CliRunner().invoke(app, ["run", "medallion", "--rows", "3000", "--kafka-share", "0.1"])
+    assert result.exit_code == 0, result.output
+    assert "bronze 3000 = silver 2850 + quarantined 90 + duplicates 60" in result.output
+    assert "kafka 300" in result.output and seen["kafka_share"] == 0.1
+    run.problems.append("silver_rows 2849 != 2850 injected")
+    result = CliRunner().invoke(app, ["run", "medallion", "--rows", "3000"])
+    assert result.exit_code == 1 and "problem: silver_rows" in result.output
+    bad = CliRunner().invoke(app, ["run", "medallion", "--kafka-share", "1"])
+    assert bad.exit_code != 0
