@@ -268,13 +268,10 @@ def land(rows: int, day: date, batch: str, directory: Path, kafka_share: float =
     for part, start in enumerate(range(0, rows, CHUNK)):
         records, injected = generate.generate(min(CHUNK, rows - start), day, f"{batch}p{part}")
         to_kafka = int(len(records) * kafka_share)
-        if to_kafka:
-            path = directory / f"kafka-{batch}p{part}.jsonl"
-            with path.open("w") as out:
-                out.writelines(
-                    json.dumps(r, separators=(",", ":")) + "\n" for r in records[:to_kafka]
-                )
-            messages.append(path)
+        if to_kafka:  # one JSON-lines file, written as the landing files are
+            messages += generate.write_landing(
+                records[:to_kafka], directory, f"{batch}p{part}k", files=1
+            )
         files += generate.write_landing(records[to_kafka:], directory, f"{batch}p{part}")
         del records
         for k, v in vars(injected).items():
@@ -312,20 +309,18 @@ def publish(platform: Platform, topic: str, messages: list[Path]) -> int:
         if error is not None:
             failures.append(str(error))
 
+    def send(topic: str, key: bytes, value: bytes) -> None:
+        while True:
+            try:
+                producer.produce(topic, value, key, on_delivery=delivered)
+                return
+            except BufferError:  # the local queue is full: let deliveries drain
+                producer.poll(0.5)
+
     generate = _medallion().generate
     for path in messages:
         with path.open() as lines:
-            records = [json.loads(line) for line in lines]
-
-        def send(topic: str, key: bytes, value: bytes) -> None:
-            while True:
-                try:
-                    producer.produce(topic, value, key, on_delivery=delivered)
-                    return
-                except BufferError:  # the local queue is full: let deliveries drain
-                    producer.poll(0.5)
-
-        sent += generate.publish(records, send, topic)
+            sent += generate.publish((json.loads(line) for line in lines), send, topic)
         producer.poll(0)
     left = producer.flush(120)
     if left or failures:
