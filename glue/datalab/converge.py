@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -46,7 +47,24 @@ def environ() -> dict[str, str]:
     # Ansible's helpers (ansible-inventory, ...) from the same install as this package.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("ANSIBLE_FORCE_COLOR", "0")
+    env.update(_mitogen(env))
     return env
+
+
+def _mitogen(env: dict[str, str]) -> dict[str, str]:
+    """Mitogen's strategy (an operator dependency) when it is installed and the caller
+    chose no strategy: it keeps one Python per host instead of starting one per task,
+    which is most of a converge's time on small hosts. ANSIBLE_STRATEGY=linear opts out."""
+    if env.get("ANSIBLE_STRATEGY"):
+        return {}
+    spec = importlib.util.find_spec("ansible_mitogen")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    package = Path(next(iter(spec.submodule_search_locations)))
+    return {
+        "ANSIBLE_STRATEGY_PLUGINS": str(package / "plugins" / "strategy"),
+        "ANSIBLE_STRATEGY": "mitogen_linear",
+    }
 
 
 def playbook(
