@@ -102,6 +102,9 @@ def test_generated_secret_is_stable_and_rotation_makes_a_new_version(env):
         "localhost",
         "-i",
         str(inventory),
+        # The operator's own user, as the roles' delegated tasks do (become: false).
+        "-e",
+        "ansible_become=false",
         "-m",
         "datalab_vault",
         "-a",
