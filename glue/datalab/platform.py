@@ -70,7 +70,9 @@ class Platform:
         (datalab/object_store/<consumer>: each consumer may touch only its buckets)."""
         _, address = self.need("object_store")
         key = self.secret(f"object_store/{consumer}")
-        return boto3.client(
+        # A session of its own: boto3's default session is not thread-safe, and smoke
+        # checks run side by side.
+        return boto3.session.Session().client(
             "s3",
             endpoint_url=f"https://{address}:{S3_PORT}",
             aws_access_key_id=key["access_key"],

@@ -14,6 +14,7 @@ import ssl
 import struct
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import botocore.exceptions
@@ -199,7 +200,29 @@ COMPONENTS: dict[str, tuple[str, Callable]] = {
 }
 
 
+def _checked(target: Platform, component: str, host: str, address: str) -> Check:
+    check = COMPONENTS[component][1]
+    start = time.monotonic()
+    try:
+        detail, ok = check(target, host, address), True
+    except Failed as finding:
+        ok, detail = False, str(finding)
+    except (
+        DatalabError,
+        OSError,
+        requests.RequestException,
+        botocore.exceptions.BotoCoreError,
+        botocore.exceptions.ClientError,
+        KeyError,
+        ValueError,
+    ) as error:
+        ok, detail = False, f"{error.__class__.__name__}: {error}"[:300]
+    return Check(component, host, ok, detail, time.monotonic() - start)
+
+
 def run(env: str, only: Iterable[str] = ()) -> list[Check]:
+    """The checks side by side (the medallion run is most of the time and mostly waits
+    on the cluster), reported in COMPONENTS' order."""
     only = list(only)
     unknown = [c for c in only if c not in COMPONENTS]
     if unknown:
@@ -207,29 +230,14 @@ def run(env: str, only: Iterable[str] = ()) -> list[Check]:
             f"unknown component(s) {', '.join(unknown)}; choose from {', '.join(COMPONENTS)}"
         )
     target = Platform.of(env)
-    checks = []
-    for component, (group, check) in COMPONENTS.items():
-        if only and component not in only:
-            continue
-        where = target.first(group)
-        if where is None:
-            checks.append(Check(component, group, None, "not deployed"))
-            continue
-        host, address = where
-        start = time.monotonic()
-        try:
-            detail, ok = check(target, host, address), True
-        except Failed as finding:
-            ok, detail = False, str(finding)
-        except (
-            DatalabError,
-            OSError,
-            requests.RequestException,
-            botocore.exceptions.BotoCoreError,
-            botocore.exceptions.ClientError,
-            KeyError,
-            ValueError,
-        ) as error:
-            ok, detail = False, f"{error.__class__.__name__}: {error}"[:300]
-        checks.append(Check(component, host, ok, detail, time.monotonic() - start))
-    return checks
+    checks: dict[str, Check | Future] = {}
+    with ThreadPoolExecutor(max_workers=len(COMPONENTS)) as pool:
+        for component, (group, _) in COMPONENTS.items():
+            if only and component not in only:
+                continue
+            where = target.first(group)
+            if where is None:
+                checks[component] = Check(component, group, None, "not deployed")
+            else:
+                checks[component] = pool.submit(_checked, target, component, *where)
+    return [c.result() if isinstance(c, Future) else c for c in checks.values()]
