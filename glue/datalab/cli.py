@@ -18,10 +18,13 @@ from datalab.proc import step
 
 app = typer.Typer(
     help="DataLab: a hardened, self-hosted lakehouse platform. "
-    "Typical flow: `datalab lab prepare`, `datalab hosts up --env dev`, "
-    "`datalab inventory --env dev -o inv.yml`, `ansible-playbook -i inv.yml ansible/site.yml`.",
+    "`datalab up` makes the dev environment on this machine and runs the pipeline on it; "
+    "`datalab smoke` checks it; `datalab down` removes it. Step by step: `datalab hosts up`, "
+    "`datalab inventory`, `ansible-playbook site.yml`, `datalab deploy`, `datalab run`.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Docstrings are wrapped prose: markdown joins their lines instead of breaking there.
+    rich_markup_mode="markdown",
 )
 lab_app = typer.Typer(help="Prerequisites of the local lab on this machine.", no_args_is_help=True)
 hosts_app = typer.Typer(help="The hosts of an environment (Terraform).", no_args_is_help=True)
@@ -50,11 +53,11 @@ app.add_typer(run_app, name="run")
 VarFileOption = Annotated[
     Path | None,
     typer.Option(
-        "--var-file", help="Environment file to use instead of environments/<env>.tfvars."
+        "--var-file", help="Environment file to use instead of `environments/<env>.tfvars`."
     ),
 ]
 EnvOption = Annotated[
-    str, typer.Option("--env", "-e", help="Environment: a file environments/<env>.tfvars.")
+    str, typer.Option("--env", "-e", help="Environment: a file `environments/<env>.tfvars`.")
 ]
 
 
@@ -426,7 +429,7 @@ def postgres_backup(
     env: EnvOption = "dev",
 ) -> None:
     """Dump one database (pg_dump, custom format) on the database host, into
-    /var/lib/datalab/backups/postgres/<database>.dump (replacing the previous dump)."""
+    `/var/lib/datalab/backups/postgres/<database>.dump` (replacing the previous dump)."""
     with step(f"pg_dump {database} ({env})"):
         typer.echo(postgres_mod.backup(env, database))
 
@@ -577,7 +580,7 @@ def run_medallion(
         int, typer.Option(help="Orders to generate (with bad records mixed in).")
     ] = 100_000,
     dataset: Annotated[
-        str, typer.Option(help="Tables under s3://<layer>/<dataset>; landing likewise.")
+        str, typer.Option(help="Tables under `s3://<layer>/<dataset>`; landing likewise.")
     ] = "orders",
     compare: Annotated[
         bool,
@@ -589,7 +592,7 @@ def run_medallion(
     kafka_share: Annotated[
         float | None,
         typer.Option(
-            help="Share of the orders published to the Kafka topic ingest.<dataset> instead "
+            help="Share of the orders published to the Kafka topic `ingest.<dataset>` instead "
             f"of landed as files (default {jobs.KAFKA_SHARE} if the environment has Kafka)."
         ),
     ] = None,
@@ -633,7 +636,7 @@ def _show_trained(trained: jobs.Trained) -> None:
 @run_app.command("train")
 def run_train(
     env: EnvOption = "dev",
-    dataset: Annotated[str, typer.Option(help="Train on s3://gold/<dataset>.")] = "orders",
+    dataset: Annotated[str, typer.Option(help="Train on `s3://gold/<dataset>`.")] = "orders",
 ) -> None:
     """Run the deployed training flow on the Spark cluster: gold as a training frame, a
     model fitted and logged to MLflow with its parameters and metrics, registered as a
