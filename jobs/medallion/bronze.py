@@ -5,9 +5,10 @@ name), a Kafka record once per (topic, partition, offset); re-running a batch ad
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
@@ -65,22 +66,23 @@ def _append(spark: SparkSession, df: DataFrame, bronze: str) -> int:
     return tables.rows_written(spark, bronze)
 
 
-def ingest_files(
-    spark: SparkSession, landing: str, bronze: str, batch_id: str, source: str
-) -> Ingested:
-    """Append the landing files of `source` (JSON lines or CSV) not yet in bronze."""
-    reader, suffix = FORMATS[source]
-    files = list_files(spark, landing, suffix)
-    done = _ingested(spark, bronze, source)
-    if done is not None and files:
-        seen = {_file_name(r[0]) for r in done.select("_source_file").distinct().collect()}
-        files = [f for f in files if _file_name(f) not in seen]
-    if not files:
-        return Ingested(source, 0, 0)
+def _seen_files(spark: SparkSession, bronze: str) -> set[tuple[str, str]]:
+    """(source, file name) of every landing file bronze holds (one query for all sources)."""
+    if not tables.exists(spark, bronze):
+        return set()
+    files = tables.read(spark, bronze).filter(F.col("_source").isin(*FORMATS))
+    done = files.select("_source", "_source_file").distinct().collect()
+    return {(r[0], _file_name(r[1])) for r in done}
+
+
+def _read_files(spark: SparkSession, files: list[str], source: str, batch_id: str) -> DataFrame:
     read = spark.read.schema(RAW_SCHEMA)
-    raw = read.option("header", "true").csv(files) if reader == "csv" else read.json(files)
-    rows = _with_meta(raw, source, batch_id, _source_file=F.col("_metadata.file_path"))
-    return Ingested(source, len(files), _append(spark, rows, bronze))
+    raw = (
+        read.option("header", "true").csv(files)
+        if FORMATS[source][0] == "csv"
+        else read.json(files)
+    )
+    return _with_meta(raw, source, batch_id, _source_file=F.col("_metadata.file_path"))
 
 
 def ingest_kafka_frame(
@@ -144,5 +146,21 @@ def read_kafka(spark: SparkSession, bronze: str, topic: str, options: dict[str, 
 
 
 def ingest(spark: SparkSession, landing: str, bronze: str, batch_id: str) -> list[Ingested]:
-    """Every landing source (JSON lines, CSV) of one batch."""
-    return [ingest_files(spark, landing, bronze, batch_id, s) for s in FORMATS]
+    """The landing files (JSON lines, CSV) not yet in bronze, appended in one commit; the
+    rows per source are counted while they are written (an observation, no recount)."""
+    seen = _seen_files(spark, bronze)
+    new = {
+        source: [
+            f for f in list_files(spark, landing, suffix) if (source, _file_name(f)) not in seen
+        ]
+        for source, (_, suffix) in FORMATS.items()
+    }
+    frames = [_read_files(spark, files, source, batch_id) for source, files in new.items() if files]
+    if not frames:
+        return [Ingested(source, 0, 0) for source in FORMATS]
+    counted = Observation("bronze-rows-per-source")
+    rows = functools.reduce(DataFrame.unionByName, frames).observe(
+        counted, *(F.count_if(F.col("_source") == s).alias(s) for s in FORMATS)
+    )
+    rows.write.format("delta").mode("append").save(bronze)
+    return [Ingested(s, len(new[s]), int(counted.get[s])) for s in FORMATS]

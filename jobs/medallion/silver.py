@@ -110,7 +110,9 @@ def _merge(spark: SparkSession, rows: DataFrame, silver: str) -> None:
     from delta.tables import DeltaTable
 
     if not tables.exists(spark, silver):
-        rows.limit(0).write.format("delta").save(silver)
+        # Nothing to match yet (rows are one per order already): one plain write.
+        rows.write.format("delta").save(silver)
+        return
     (
         DeltaTable.forPath(spark, silver)
         .alias("s")

@@ -116,6 +116,22 @@ def test_rerunning_a_batch_adds_nothing(spark, run):
     assert sorted(spark.read.format("delta").load(layout.gold).collect()) == sorted(gold_before)
 
 
+def test_bronze_appends_the_files_of_a_batch_in_one_commit(spark, tmp_path):
+    """Both formats in one commit; the rows per source it reports are the table's."""
+    from delta.tables import DeltaTable
+
+    layout = lake.Lake.under(tmp_path)
+    records, _ = generate.generate(400, DAYS[0], "one")
+    generate.write_landing(records, tmp_path / "landing" / "orders", "one", files=4)
+    done = bronze.ingest(spark, layout.landing, layout.bronze, "one")
+    table = spark.read.format("delta").load(layout.bronze)
+    assert {d.source: (d.files, d.rows) for d in done} == {
+        r["_source"]: (2, r["count"]) for r in table.groupBy("_source").count().collect()
+    }
+    assert sum(d.rows for d in done) == 400
+    assert DeltaTable.forPath(spark, layout.bronze).history().count() == 1
+
+
 def test_bronze_keeps_ingestion_metadata(spark, run):
     layout, *_ = run
     table = spark.read.format("delta").load(layout.bronze)
