@@ -132,3 +132,36 @@ def test_run_medallion_prints_the_accounting_and_exits_1_on_a_problem(monkeypatc
     assert result.exit_code == 1 and "problem: silver_rows" in result.output
     bad = CliRunner().invoke(app, ["run", "medallion", "--kafka-share", "1"])
     assert bad.exit_code != 0
+
+
+def test_smoke_checks_run_side_by_side_and_report_in_order(monkeypatch):
+    import time
+
+    from datalab import smoke
+
+    class Lab:
+        def first(self, group):
+            return None if group == "absent" else (f"host-{group}", "10.0.0.1")
+
+    def slow(target, host, address):
+        time.sleep(0.5)
+        return "slow"
+
+    def broken(target, host, address):
+        raise smoke.Failed("broken")
+
+    monkeypatch.setattr(smoke.Platform, "of", classmethod(lambda cls, env: Lab()))
+    monkeypatch.setattr(
+        smoke,
+        "COMPONENTS",
+        {"a": ("ga", slow), "b": ("gb", slow), "c": ("absent", slow), "d": ("gd", broken)},
+    )
+    start = time.monotonic()
+    checks = smoke.run("dev")
+    assert time.monotonic() - start < 0.9  # two 0.5 s checks at once
+    assert [(c.component, c.what, c.ok) for c in checks] == [
+        ("a", "host-ga", True),
+        ("b", "host-gb", True),
+        ("c", "absent", None),
+        ("d", "host-gd", False),
+    ]
