@@ -195,7 +195,8 @@ def up(
     mark = time.monotonic()
     with step(f"datalab smoke ({env})"):
         checks = smoke_mod.run(env)
-    timings.append(("smoke", time.monotonic() - mark))
+    smoke_seconds = time.monotonic() - mark
+    timings.append(("smoke", smoke_seconds))
     vault_rows = []
     if data["groups"].get("vault"):
         vault_rows = [
@@ -278,7 +279,7 @@ def up(
         ]
     )
     typer.echo("")
-    failed = _show_checks(env, checks, timings[-1][1])
+    failed = _show_checks(env, checks, smoke_seconds)
     if failed or (medallion and not medallion.ok) or (trained and not trained.ok):
         raise typer.Exit(1)
 

@@ -200,8 +200,7 @@ COMPONENTS: dict[str, tuple[str, Callable]] = {
 }
 
 
-def _checked(target: Platform, component: str, host: str, address: str) -> Check:
-    check = COMPONENTS[component][1]
+def _checked(target: Platform, component: str, check: Callable, host: str, address: str) -> Check:
     start = time.monotonic()
     try:
         detail, ok = check(target, host, address), True
@@ -230,14 +229,14 @@ def run(env: str, only: Iterable[str] = ()) -> list[Check]:
             f"unknown component(s) {', '.join(unknown)}; choose from {', '.join(COMPONENTS)}"
         )
     target = Platform.of(env)
-    checks: dict[str, Check | Future] = {}
+    checks: list[Check | Future] = []
     with ThreadPoolExecutor(max_workers=len(COMPONENTS)) as pool:
-        for component, (group, _) in COMPONENTS.items():
+        for component, (group, check) in COMPONENTS.items():
             if only and component not in only:
                 continue
             where = target.first(group)
             if where is None:
-                checks[component] = Check(component, group, None, "not deployed")
+                checks.append(Check(component, group, None, "not deployed"))
             else:
-                checks[component] = pool.submit(_checked, target, component, *where)
-    return [c.result() if isinstance(c, Future) else c for c in checks.values()]
+                checks.append(pool.submit(_checked, target, component, check, *where))
+    return [c.result() if isinstance(c, Future) else c for c in checks]
