@@ -20,17 +20,9 @@ VERSION=${1:-1.15.0}; VERSION=${VERSION#v}
 OUT=${2:-$PWD/coredns-$VERSION}
 case $OUT in /*) ;; *) OUT=$PWD/$OUT ;; esac
 
-DATALAB_GO_DIR=${DATALAB_GO_DIR:-$HOME/.cache/datalab/go}
 BUILD_DIR=${BUILD_DIR:-$HOME/.cache/datalab/build/coredns}
-export GOMODCACHE="${GOMODCACHE:-$DATALAB_GO_DIR/mod}"
-export GOCACHE="${GOCACHE:-$DATALAB_GO_DIR/cache}"
-export GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
-export GOSUMDB="${GOSUMDB:-sum.golang.org}"
-export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
-export CGO_ENABLED=0 GOOS="${GOOS:-linux}" GOARCH="${GOARCH:-amd64}" GOWORK=off
-if [ "$GOARCH" = amd64 ]; then export GOAMD64="${GOAMD64:-v1}"; fi
-export GOFLAGS="-trimpath -buildvcs=false"
-unset GOEXPERIMENT 2>/dev/null || true
+# The pinned Go environment (shared by every build script).
+. "$(dirname "$0")/go-env.sh"
 
 log() { printf '%s\n' "build-coredns: $*" >&2; }
 

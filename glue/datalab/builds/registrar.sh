@@ -14,16 +14,9 @@ OUT=${2:-$PWD/registrar-$VERSION}
 case $OUT in /*) ;; *) OUT=$PWD/$OUT ;; esac
 SRC=$(cd "$(dirname "$0")/../../registrar" && pwd)
 
-DATALAB_GO_DIR=${DATALAB_GO_DIR:-$HOME/.cache/datalab/go}
-export GOMODCACHE="${GOMODCACHE:-$DATALAB_GO_DIR/mod}"
-export GOCACHE="${GOCACHE:-$DATALAB_GO_DIR/cache}"
-export GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
-export GOSUMDB="${GOSUMDB:-sum.golang.org}"
-export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
-export CGO_ENABLED=0 GOOS="${GOOS:-linux}" GOARCH="${GOARCH:-amd64}" GOWORK=off
-if [ "$GOARCH" = amd64 ]; then export GOAMD64="${GOAMD64:-v1}"; fi
-export GOFLAGS="-trimpath -buildvcs=false -mod=readonly"
-unset GOEXPERIMENT 2>/dev/null || true
+# The pinned Go environment (shared by every build script).
+. "$(dirname "$0")/go-env.sh"
+GOFLAGS="$GOFLAGS -mod=readonly"
 
 cd "$SRC"
 printf '%s\n' "build-registrar: $(go version); $SRC version $VERSION" >&2
