@@ -16,7 +16,7 @@ options:
     description: What to do.
     required: true
     type: str
-    choices: [status, init, unseal, bootstrap_admin, mount, auth, audit, policy, write, read, kv_generate, kv_read, pki_root, pki_intermediate, approle_secret_id]
+    choices: [status, init, unseal, bootstrap_admin, raft_voters, mount, auth, audit, policy, write, read, kv_generate, kv_read, pki_root, pki_intermediate, approle_secret_id]
   url: {description: API address of the node to talk to., required: true, type: str}
   ca_cert: {description: CA bundle to verify the node's certificate., required: true, type: path}
   token_file: {description: File holding the token to use (the Ansible admin token)., type: path}
@@ -28,6 +28,7 @@ options:
   keys: {description: "kv_generate: key -> length of the random value.", type: dict, default: {}}
   key_shares: {description: "init: number of key shares.", type: int, default: 5}
   peer_urls: {description: "init: the other nodes; if any is initialised, nothing is initialised.", type: list, elements: str, default: []}
+  nodes: {description: "raft_voters: the node ids that must all be raft voters.", type: list, elements: str, default: []}
   key_threshold: {description: "init: shares needed to unseal.", type: int, default: 3}
   admin_policy: {description: "bootstrap_admin: policy text of the Ansible admin policy.", type: str}
 author: DataLab
@@ -245,6 +246,25 @@ class Vault:
         write_private(self.p["bootstrap_file"], json.dumps(boot))
         return dict(changed=True)
 
+    def raft_voters(self):
+        """Wait until the raft cluster has every expected node as a voter. Autopilot
+        promotes a joined node only after it has been healthy for a while (about 10 s):
+        until then losing one node of three can cost quorum, so a converge waits."""
+        self.need_token()
+        expected = set(self.p["nodes"])
+        servers = []
+        for _attempt in range(60):
+            servers = self.client.sys.read_raft_config()["data"]["config"]["servers"]
+            voters = {s["node_id"] for s in servers if s["voter"]}
+            # Check mode reports what it sees; it does not wait on a cluster it did not change.
+            if expected <= voters or self.module.check_mode:
+                return dict(changed=False, voters=sorted(voters))
+            time.sleep(1)
+        self.fail(
+            f"raft peers {[(s['node_id'], s['voter']) for s in servers]} do not include every node "
+            f"of {sorted(expected)} as a voter: see `datalab vault status` and docs/runbooks/vault.md."
+        )
+
     def _renew_if_needed(self):
         info = self.client.auth.token.lookup_self()["data"]
         if info.get("period") and info.get("ttl", 0) < info["period"] // 2:
@@ -432,6 +452,7 @@ def main():
                     "init",
                     "unseal",
                     "bootstrap_admin",
+                    "raft_voters",
                     "mount",
                     "auth",
                     "audit",
@@ -456,6 +477,7 @@ def main():
             keys=dict(type="dict", default={}, no_log=False),
             key_shares=dict(type="int", default=5),
             peer_urls=dict(type="list", elements="str", default=[]),
+            nodes=dict(type="list", elements="str", default=[]),
             key_threshold=dict(type="int", default=3),
             admin_policy=dict(type="str"),
         ),

@@ -14,7 +14,7 @@ import requests
 from datalab import jobs, smoke
 from datalab.platform import Platform
 
-from tests.lab.conftest import ENV, datalab, host_of
+from tests.lab.conftest import ENV, datalab, host_of, retry
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
 
@@ -66,10 +66,7 @@ def test_the_medallion_runs_on_the_cluster_and_loses_no_row(deployed):
     assert report["bronze_sources"]["kafka"] == int(ROWS * jobs.KAFKA_SHARE)
     assert sum(report["bronze_sources"].values()) == ROWS
     # The driver was an application of the cluster's master, not a local Spark.
-    platform = Platform.of(ENV)
-    _, master = platform.need("spark_master")
-    apps = platform.get(f"https://{master}:8480/json/").json()["completedapps"]
-    assert any(a["name"].startswith("medallion-") for a in apps), apps
+    assert _completed_app(lambda name: name.startswith("medallion-"))
 
 
 def test_training_registers_a_model_version_as_the_jobs_user(deployed):
@@ -80,9 +77,7 @@ def test_training_registers_a_model_version_as_the_jobs_user(deployed):
     after = platform.mlflow().latest_version(jobs.MODEL)
     assert after is not None and int(after) == int(before or 0) + 1
     assert platform.mlflow().model_problems(jobs.MODEL, after) == []
-    _, master = platform.need("spark_master")
-    apps = platform.get(f"https://{master}:8480/json/").json()["completedapps"]
-    assert any(a["name"] == "medallion-train" for a in apps), apps
+    assert _completed_app(lambda name: name == "medallion-train")
     # The flow's MLflow user is not an admin: it may not read other users.
     _, address = platform.need("mlflow")
     jobs_user = ("jobs", platform.secret("mlflow/jobs")["password"])
@@ -93,6 +88,22 @@ def test_training_registers_a_model_version_as_the_jobs_user(deployed):
         timeout=20,
     )
     assert reply.status_code == 403, reply.text
+
+
+def _completed_app(wanted) -> str:
+    """The name of a completed application of the cluster's master that `wanted` accepts.
+    The driver unregisters asynchronously when it stops, so the master may list it as
+    completed a moment after the flow returned."""
+    platform = Platform.of(ENV)
+    _, master = platform.need("spark_master")
+
+    def look():
+        apps = platform.get(f"https://{master}:8480/json/").json()["completedapps"]
+        names = [a["name"] for a in apps if wanted(a["name"])]
+        assert names, apps
+        return names[0]
+
+    return retry(look, (AssertionError,), 30)
 
 
 def test_smoke_passes_every_check_including_the_medallion(deployed):
