@@ -74,7 +74,7 @@ variable "service_placement" {
   }))
   default = {
     vault           = { group = "control" }
-    consul_servers  = { group = "control" }
+    etcd            = { group = "control" }
     postgres        = { group = "control", max_hosts = 1 }
     mlflow          = { group = "control", max_hosts = 1 }
     prefect_server  = { group = "control", max_hosts = 1 }
