@@ -10,7 +10,8 @@ export PATH := $(BIN):$(PATH)
 
 PYTHON_SOURCES := glue jobs tests ansible/library ansible/filter_plugins \
   ansible/roles/service_cert/files/datalab-cert-renew \
-  ansible/roles/node_exporter/files/datalab-cert-expiry ansible/roles/prometheus/files/datalab-vault-token
+  ansible/roles/node_exporter/files/datalab-cert-expiry ansible/roles/prometheus/files/datalab-vault-token \
+  ansible/roles/etcd/files/datalab-etcd-access
 # The jobs' environment (pyspark, Delta jars, MLflow, Prefect, polars): jobs/README.md.
 JOBS_VENV ?= .venv-jobs
 

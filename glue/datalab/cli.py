@@ -503,7 +503,8 @@ def smoke(
     ] = None,
 ) -> None:
     """Check every service of an environment as a user would: over TLS verified against
-    the platform CA, with credentials from Vault (Vault unsealed, an S3 round trip,
+    the platform CA, with credentials from Vault (Vault unsealed, every service name
+    answered by every host's resolver, an S3 round trip,
     PostgreSQL's TLS, a Kafka record produced and consumed over TLS + SCRAM, Spark's
     workers, MLflow's and Prefect's APIs behind auth, the deployed medallion on a batch
     of its own with gold equal to a single-process baseline, the trained model's newest

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import botocore.exceptions
 import requests
 
-from datalab import DatalabError, converge, jobs
+from datalab import DatalabError, converge, discovery, jobs
 from datalab import vault as vault_mod
 from datalab.platform import Platform
 
@@ -185,9 +185,18 @@ def _model(t: Platform, host: str, address: str) -> str:
     return f"{jobs.MODEL} version {version} READY; its run FINISHED with metrics"
 
 
+def _discovery(t: Platform, host: str, address: str) -> str:
+    """Every catalog name from every host's resolver: A = the group's addresses (one of
+    them for active.vault), SRV = the catalog's port."""
+    count, problems = discovery.check_everywhere(t.inventory)
+    _expect(not problems, "; ".join(problems[:5]) + (" ..." if len(problems) > 5 else ""))
+    return f"{count} service names answer right on every host (A and SRV)"
+
+
 # Component -> (inventory group, check on the group's first host).
 COMPONENTS: dict[str, tuple[str, Callable]] = {
     "vault": ("vault", _vault),
+    "discovery": ("etcd", _discovery),
     "object_store": ("object_store", _object_store),
     "postgres": ("postgres", _postgres),
     "kafka": ("kafka", _kafka),

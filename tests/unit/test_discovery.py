@@ -1,0 +1,51 @@
+from datalab import discovery
+
+RENDERED = {
+    "all": {
+        "vars": {"datalab_domain": "dev.datalab.internal"},
+        "hosts": {
+            "control-1": {"ansible_host": "10.0.0.11"},
+            "control-2": {"ansible_host": "10.0.0.12"},
+            "data-1": {"ansible_host": "10.0.0.21"},
+        },
+        "children": {
+            "vault": {"hosts": {"control-2": {}, "control-1": {}}},
+            "object_store": {"hosts": {"data-1": {}}},
+        },
+    }
+}
+
+
+def by_name(wanted):
+    return {e.name: e for e in wanted}
+
+
+def test_expected_names_come_from_the_catalog_groups_that_have_hosts():
+    wanted = by_name(discovery.expected(RENDERED))
+    vault = wanted["vault.service.dev.datalab.internal"]
+    assert vault.addresses == ["10.0.0.11", "10.0.0.12"] and vault.port == 8200
+    assert wanted["s3.service.dev.datalab.internal"].addresses == ["10.0.0.21"]
+    # Kafka's group has no host here: nothing is expected of it.
+    assert "kafka.service.dev.datalab.internal" not in wanted
+
+
+def test_problems_name_what_is_wrong():
+    wanted = discovery.expected(RENDERED)
+    good = {
+        "vault.service.dev.datalab.internal": {"A": ["10.0.0.11", "10.0.0.12"], "SRV": [8200]},
+        "active.vault.service.dev.datalab.internal": {"A": ["10.0.0.12"], "SRV": [8200]},
+        "s3.service.dev.datalab.internal": {"A": ["10.0.0.21"], "SRV": [8333]},
+    }
+    assert discovery.problems(good, wanted) == []
+    bad = dict(good)
+    bad["active.vault.service.dev.datalab.internal"] = {
+        "A": ["10.0.0.11", "10.0.0.12"],
+        "SRV": [8200],
+    }
+    bad["s3.service.dev.datalab.internal"] = {"rcode": 3}
+    bad["vault.service.dev.datalab.internal"] = {"A": ["10.0.0.11"], "SRV": [8201]}
+    found = discovery.problems(bad, wanted)
+    assert any(p.startswith("active.vault") and "one of" in p for p in found)
+    assert "s3.service.dev.datalab.internal: no answer (rcode 3)" in found
+    assert any("vault.service" in p and "SRV ports [8201]" in p for p in found)
+    assert any(p.startswith("vault.service") and "A ['10.0.0.11']" in p for p in found)
