@@ -63,7 +63,8 @@ def test_listener_certificate_chains_to_the_platform_root(env):
     issuer = dict(x[0] for x in cert["issuer"])
     assert issuer["commonName"] == f"DataLab {ENV} Intermediate CA"
     sans = {v for _, v in cert["subjectAltName"]}
-    assert {"control-1", f"control-1.{ENV}.datalab.internal", "vault.service.consul"} <= sans
+    domain = f"{ENV}.datalab.internal"
+    assert {"control-1", f"control-1.{domain}", f"vault.service.{domain}"} <= sans
 
 
 def test_every_host_trusts_the_platform_root(env):
@@ -145,7 +146,9 @@ def test_generated_secret_is_stable_and_rotation_makes_a_new_version(env):
 ISOLATION_PROBE = """
 import json, ssl, urllib.request, urllib.error
 ctx = ssl.create_default_context(cafile="/etc/datalab/vault-ca.pem")
-base = json.load(open("/etc/datalab/certs/vault.json"))["vault_addrs"][0]
+spec = json.load(open("/etc/datalab/certs/vault.json"))
+base = spec["vault_addrs"][0]
+own = next(n for n in spec["alt_names"] if n.startswith("vault.service."))
 def call(path, body=None, token=None):
     data = json.dumps(body).encode() if body else None
     headers = {"X-Vault-Token": token} if token else {}
@@ -162,8 +165,8 @@ token = json.load(urllib.request.urlopen(req, context=ctx))["auth"]["client_toke
 print(json.dumps({
   "own": call("datalab/data/vault/probe", token=token),
   "other": call("datalab/data/kafka/probe", token=token),
-  "own_cert": call("pki_int/issue/vault", {"common_name": "vault.service.consul"}, token),
-  "other_cert": call("pki_int/issue/kafka", {"common_name": "kafka.service.consul"}, token),
+  "own_cert": call("pki_int/issue/vault", {"common_name": own}, token),
+  "other_cert": call("pki_int/issue/kafka", {"common_name": "kafka" + own[len("vault"):]}, token),
   "policy_write": call("sys/policies/acl/vault", {"policy": "path \\"*\\" {}"}, token),
 }))
 """

@@ -1,17 +1,19 @@
 """A 3-node OpenBao raft cluster in the lab (the staging shape for the control group):
-nodes join each other over TLS; with one node stopped, reads and writes still succeed;
-started again, it is unsealed and rejoins."""
+nodes join each other over TLS; with one node stopped, reads and writes still succeed
+and active.vault.service.<domain> follows the new active node; started again, it is
+unsealed and rejoins."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import hvac
 import pytest
 import requests
-from datalab import converge, hosts, vault
+from datalab import converge, discovery, hosts, vault
 
 from tests.lab.conftest import VAULT_LAYERS, containers, datalab, fresh_hosts, host_of, retry
 
@@ -25,7 +27,8 @@ VAR_FILE = Path(__file__).parent / "labha.tfvars"
 def cluster(lab_services):
     data = fresh_hosts(ENV, VAR_FILE)
     inventory = hosts.key_dir(ENV) / "inventory.yml"
-    result = converge.playbook(inventory, *VAULT_LAYERS)
+    # Discovery too (3 etcd members on the control hosts): active.vault must follow.
+    result = converge.playbook(inventory, *VAULT_LAYERS, "playbooks/discovery.yml")
     assert result.returncode == 0, result.output[-5000:]
     yield data, inventory, vault.environment(ENV)
     hosts.down(ENV, var_file=VAR_FILE)
@@ -34,6 +37,13 @@ def cluster(lab_services):
 
 def _retry(fn, seconds=60):
     return retry(fn, (requests.exceptions.RequestException, hvac.exceptions.VaultError), seconds)
+
+
+def _retry_until(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not true within {seconds} s"
+        time.sleep(0.5)
 
 
 def test_three_nodes_one_active(cluster):
@@ -63,6 +73,15 @@ def test_one_node_down_then_back(cluster):
             )
         )
         assert read["data"]["data"]["v"] == "written-during-outage"
+        # The name of the active node moves to the new one (the registrars' checks).
+        new_active = next(r["node"] for r in vault.status(e) if r["role"] == "active")
+        assert new_active != active
+        name = discovery.fqdn("active.vault", data["vars"]["datalab_domain"])
+        asker = next(node for node in e.nodes if node != active)
+        wanted = [data["hosts"][new_active]["address"]]
+        _retry_until(
+            lambda: discovery.resolve(inventory, asker, [name])[name].get("A") == wanted, 20
+        )
     finally:
         host_of(inventory, active).run("systemctl start openbao")
     # It comes back sealed; the runbook's unseal brings it back into the cluster.
@@ -110,7 +129,8 @@ def test_replace_a_failed_node(cluster):
     healthy = next(url for node, url in e.nodes.items() if node != standby)
     peers = vault.client(e, healthy).sys.read_raft_config()["data"]["config"]["servers"]
     assert standby not in {p["node_id"] for p in peers}
-    result = converge.playbook(inventory, *VAULT_LAYERS)
+    # Discovery too (3 etcd members on the control hosts): active.vault must follow.
+    result = converge.playbook(inventory, *VAULT_LAYERS, "playbooks/discovery.yml")
     assert result.returncode == 0, result.output[-5000:]
     roles = _retry(lambda: _all_unsealed(e), 60)
     assert sorted(roles) == ["active", "standby", "standby"]
