@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from datalab import DatalabError, artifacts, converge, hosts, inventory, jobs, lab
+from datalab import DatalabError, artifacts, catalog, converge, hosts, inventory, jobs, lab
 from datalab import postgres as postgres_mod
 from datalab import secrets as secrets_mod
 from datalab import smoke as smoke_mod
@@ -203,35 +203,42 @@ def up(
             (f"vault {r['node']}", f"{r['role']}  {r['url']}")
             for r in vault_mod.status(vault_mod.environment(env))
         ]
+    # Ports from the service catalog, by name (spark-master as spark_master).
+    ports = {name.replace("-", "_"): e["port"] for name, e in catalog.services().items()}
     endpoints = [
-        (label, url.format(address=data["hosts"][data["groups"][group][0]]["address"]))
+        (label, url.format(address=data["hosts"][data["groups"][group][0]]["address"], **ports))
         for group, label, url in (
             (
                 "object_store",
                 "s3 (TLS)",
-                "https://{address}:8333  keys: datalab secrets get object_store/<consumer>",
+                "https://{address}:{s3}  keys: datalab secrets get object_store/<consumer>",
             ),
-            ("postgres", "postgres (TLS)", "{address}:5432  databases mlflow, prefect"),
+            ("postgres", "postgres (TLS)", "{address}:{postgres}  databases mlflow, prefect"),
             (
                 "kafka",
                 "kafka (TLS+SCRAM)",
-                "{address}:9093  users: datalab secrets get kafka/scram-<user> --reveal",
+                "{address}:{kafka}  users: datalab secrets get kafka/scram-<user> --reveal",
             ),
-            ("spark_master", "spark", "spark://{address}:7077  UI https://{address}:8480"),
+            (
+                "spark_master",
+                "spark",
+                "spark://{address}:{spark_master}  UI https://{address}:8480",
+            ),
             (
                 "mlflow",
                 "mlflow",
-                "https://{address}:5000  admin: datalab secrets get mlflow/server --reveal",
+                "https://{address}:{mlflow}  admin: datalab secrets get mlflow/server --reveal",
             ),
             (
                 "prefect_server",
                 "prefect",
-                "https://{address}:4200  admin: datalab secrets get prefect/server --reveal",
+                "https://{address}:{prefect}  admin: datalab secrets get prefect/server --reveal",
             ),
             (
                 "prometheus",
                 "prometheus",
-                "https://{address}:9090  admin: datalab secrets get prometheus/web --reveal",
+                "https://{address}:{prometheus}  admin: datalab secrets get prometheus/web"
+                " --reveal",
             ),
         )
         if data["groups"].get(group)

@@ -15,9 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from datalab import DatalabError, converge, paths
-
-CATALOG = paths.ANSIBLE_DIR / "playbooks" / "group_vars" / "all" / "services.yml"
+from datalab import DatalabError, catalog, converge
 
 # Run with python3 on a host: argv = names; prints {name: {"A": [...], "SRV": [ports]}}
 # or {name: {"rcode": n}} (3 = NXDOMAIN). A plain DNS client (stdlib only): the hosts
@@ -64,11 +62,6 @@ print(json.dumps(out, sort_keys=True))
 """
 
 
-def catalog() -> dict[str, dict]:
-    """The service catalog: name -> {group, port, check}."""
-    return yaml.safe_load(CATALOG.read_text())["datalab_services"]
-
-
 def fqdn(name: str, domain: str) -> str:
     return f"{name}.service.{domain}"
 
@@ -99,7 +92,7 @@ def expected(contract_inventory: dict) -> list[Expected]:
     groups = {g: sorted(v["hosts"]) for g, v in inv["children"].items()}
     addresses = {h: v["ansible_host"] for h, v in inv["hosts"].items()}
     found = []
-    for name, entry in catalog().items():
+    for name, entry in catalog.services().items():
         members = groups.get(entry["group"], [])
         if not members:
             continue

@@ -12,14 +12,14 @@ import boto3
 import botocore.config
 import requests
 
-from datalab import DatalabError, hosts
+from datalab import DatalabError, catalog, hosts
 from datalab import secrets as secrets_mod
 from datalab import vault as vault_mod
 
-S3_PORT = 8333
-PREFECT_PORT = 4200
-MLFLOW_PORT = 5000
-KAFKA_PORT = 9093  # the client listener: SASL_SSL with SCRAM-SHA-512
+S3_PORT = catalog.port("s3")
+PREFECT_PORT = catalog.port("prefect")
+MLFLOW_PORT = catalog.port("mlflow")
+KAFKA_PORT = catalog.port("kafka")  # the client listener: SASL_SSL with SCRAM-SHA-512
 
 
 @dataclass

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import botocore.exceptions
 import requests
 
-from datalab import DatalabError, converge, discovery, jobs
+from datalab import DatalabError, catalog, converge, discovery, jobs
 from datalab import vault as vault_mod
 from datalab.platform import Platform
 
@@ -73,7 +73,7 @@ def _postgres(t: Platform, host: str, address: str) -> str:
     the platform CA verifies."""
     context = ssl.create_default_context(cafile=str(t.ca))
     fqdn = t.contract["hosts"][host]["fqdn"]
-    with socket.create_connection((address, 5432), timeout=10) as raw:
+    with socket.create_connection((address, catalog.port("postgres")), timeout=10) as raw:
         raw.sendall(struct.pack("!ii", 8, 80877103))
         _expect(raw.recv(1) == b"S", "the server refused TLS")
         with context.wrap_socket(raw, server_hostname=fqdn) as tls:
@@ -86,7 +86,7 @@ def _kafka(t: Platform, host: str, address: str) -> str:
     a fresh token as `admin` over TLS + SCRAM, read the topic back until 10 s of quiet."""
     token = f"smoke-{random_tokens.token_hex(8)}"
     config = "/etc/kafka/client-admin.properties"
-    client = f"--bootstrap-server {address}:9093"
+    client = f"--bootstrap-server {address}:{catalog.port('kafka')}"
     topic = "datalab.smoke"
     out = converge.run_on(
         t.inventory,
@@ -99,7 +99,7 @@ def _kafka(t: Platform, host: str, address: str) -> str:
         f"--from-beginning --timeout-ms 10000 2>/dev/null | grep -c {token} || true",
     )
     _expect(out.strip().endswith("1"), f"the record did not come back ({out[-200:]})")
-    return f"produce + consume over TLS + SCRAM on {address}:9093"
+    return f"produce + consume over TLS + SCRAM on {address}:{catalog.port('kafka')}"
 
 
 def _spark(t: Platform, host: str, address: str) -> str:
@@ -122,7 +122,7 @@ def _behind_auth(t: Platform, health: str, api: str, auth: tuple[str, str]) -> d
 
 
 def _mlflow(t: Platform, host: str, address: str) -> str:
-    base = f"https://{address}:5000"
+    base = f"https://{address}:{catalog.port('mlflow')}"
     found = _behind_auth(
         t,
         f"{base}/health",
@@ -133,7 +133,7 @@ def _mlflow(t: Platform, host: str, address: str) -> str:
 
 
 def _prefect(t: Platform, host: str, address: str) -> str:
-    base = f"https://{address}:4200/api"
+    base = f"https://{address}:{catalog.port('prefect')}/api"
     version = _behind_auth(
         t,
         f"{base}/health",
@@ -145,7 +145,10 @@ def _prefect(t: Platform, host: str, address: str) -> str:
 
 def _prometheus(t: Platform, host: str, address: str) -> str:
     password = t.secret("prometheus/web")["password"]
-    reply = t.get(f"https://{address}:9090/api/v1/targets?state=active", ("admin", password))
+    reply = t.get(
+        f"https://{address}:{catalog.port('prometheus')}/api/v1/targets?state=active",
+        ("admin", password),
+    )
     _expect(reply.status_code == 200, f"targets answered {reply.status_code}")
     targets = reply.json()["data"]["activeTargets"]
     down = [

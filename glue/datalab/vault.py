@@ -15,9 +15,9 @@ import requests
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from datalab import DatalabError, hosts, paths
+from datalab import DatalabError, catalog, hosts, paths
 
-PORT = 8200
+PORT = catalog.port("vault")
 
 
 @dataclass

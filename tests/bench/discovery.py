@@ -19,7 +19,7 @@ import statistics
 import time
 
 import yaml
-from datalab import converge, discovery, hosts
+from datalab import catalog, converge, discovery, hosts
 
 
 def _answers(inventory, asker, name, address) -> bool:
@@ -45,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     inventory = hosts.key_dir(args.env) / "inventory.yml"
     rendered = yaml.safe_load(inventory.read_text())["all"]
-    entry = discovery.catalog()[args.service]
+    entry = catalog.services()[args.service]
     server = sorted(rendered["children"][entry["group"]]["hosts"])[0]
     asker = next(h for h in sorted(rendered["hosts"]) if h != server)
     address = rendered["hosts"][server]["ansible_host"]

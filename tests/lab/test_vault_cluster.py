@@ -120,6 +120,12 @@ def test_replace_a_failed_node(cluster):
     data, inventory, e = cluster
     standby = next(r["node"] for r in vault.status(e) if r["role"] == "standby")
     host_of(inventory, standby).run("systemctl stop openbao")  # the failure
+    # Runbook discovery 'Remove a member' (the host leaves etcd too), from a member that stays.
+    keeper = host_of(inventory, next(n for n in e.nodes if n != standby))
+    member_id = _etcd_members(keeper)[standby][0]
+    assert keeper.run(f"datalab-etcdctl member remove {member_id}").rc == 0
+    host_of(inventory, standby).run("systemctl disable --now etcd")
+    assert standby not in _etcd_members(keeper)
     steps = (
         ["vault", "remove-peer", standby],
         ["hosts", "replace", standby, "--var-file", str(VAR_FILE)],
@@ -143,3 +149,17 @@ def test_replace_a_failed_node(cluster):
         30,
     )
     assert read["data"]["data"]["v"] == "written-during-outage"
+    # Runbook discovery 'Add or replace a member': the converge joined the new host to etcd.
+    members = _etcd_members(keeper)
+    assert sorted(members) == ["control-1", "control-2", "control-3"]
+    assert all(status == "started" for _, status in members.values())
+    health = keeper.run("datalab-etcdctl endpoint health --cluster")
+    assert health.rc == 0 and health.stdout.count("is healthy") == 3, health.stdout + health.stderr
+
+
+def _etcd_members(host) -> dict[str, tuple[str, str]]:
+    """name -> (member ID, status) from `member list` (ID, status, name, peer, client, learner)."""
+    out = host.run("datalab-etcdctl member list")
+    assert out.rc == 0, out.stderr
+    fields = [line.split(", ") for line in out.stdout.splitlines() if line.strip()]
+    return {f[2]: (f[0], f[1]) for f in fields}
