@@ -91,11 +91,9 @@ def test_smoke_checks_discovery(env):
 
 def _as_root(host, password: str, *args: str):
     """etcdctl on the member as user root with `password` (over the member's TLS)."""
-    return host.run(
-        "ETCDCTL_USER=root ETCDCTL_PASSWORD=%s datalab-etcdctl %s",
-        password,
-        " ".join(args),
-    )
+    # testinfra quotes each %s: the etcdctl arguments (constants here) go in as words.
+    command = "ETCDCTL_USER=root ETCDCTL_PASSWORD=%s datalab-etcdctl " + " ".join(args)
+    return host.run(command, password)
 
 
 def test_runbook_rotate_the_root_credential(env):
