@@ -6,10 +6,14 @@ the password or the salt is rotated. Uses the `bcrypt` package when the controll
 else Python's crypt module (the project pins Python 3.11, which has it; Debian's libxcrypt
 knows $2b$); both give the same hash for the same salt. ansible.builtin.password_hash
 would need passlib, which is unmaintained and fails with bcrypt >= 5.
+
+jmx_password_hash: the passwordHash of the Prometheus JMX exporter's SHA-256 basic auth,
+in the form the exporter compares (see the function).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -44,6 +48,17 @@ def bcrypt_hash(password: str, salt: str, rounds: int = 10) -> str:
     return hashed
 
 
+def jmx_password_hash(password: str, salt: str) -> str:
+    """SHA-256 of "salt:password" as hex without leading zeros: the JMX exporter (1.0.1)
+    prints its digest through BigInteger.toString(16), which drops them, and compares
+    that with the configured hash; a full 64-digit hash starting with 0 (one salt in 16)
+    would refuse the right password forever."""
+    if not salt:
+        raise AnsibleFilterError("jmx_password_hash: the salt must not be empty")
+    digest = hashlib.sha256(f"{salt}:{password}".encode()).hexdigest()
+    return digest.lstrip("0") or "0"
+
+
 class FilterModule:
     def filters(self):
-        return {"bcrypt_hash": bcrypt_hash}
+        return {"bcrypt_hash": bcrypt_hash, "jmx_password_hash": jmx_password_hash}

@@ -38,3 +38,19 @@ def test_bcrypt_hash_is_stable_for_a_kept_salt_and_verifies():
 def test_bcrypt_hash_refuses_bad_input(salt, rounds):
     with pytest.raises(Exception, match="bcrypt_hash"):
         datalab_crypt.bcrypt_hash("pw", salt, rounds)
+
+
+def test_jmx_password_hash_matches_what_the_exporter_computes():
+    import hashlib
+
+    # This pair's SHA-256 starts with a zero: the exporter's BigInteger hex drops it, so
+    # the full hex digest would refuse the right password (Kafka's metrics answered 401).
+    salt, password = "salt-8", "pw"
+    full = hashlib.sha256(f"{salt}:{password}".encode()).hexdigest()
+    assert full.startswith("0")
+    exporter = format(int.from_bytes(hashlib.sha256(f"{salt}:{password}".encode()).digest()), "x")
+    assert datalab_crypt.jmx_password_hash(password, salt) == exporter != full
+    other = "salt-1"
+    assert datalab_crypt.jmx_password_hash(password, other) == hashlib.sha256(
+        f"{other}:{password}".encode()
+    ).hexdigest()
