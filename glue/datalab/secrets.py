@@ -3,6 +3,7 @@ layout is in secrets/README.md): list, read (masked), rotate."""
 
 from __future__ import annotations
 
+import re
 import secrets as random
 import string
 from pathlib import Path
@@ -87,7 +88,24 @@ def converge_groups(path: str, table: dict[str, dict] | None = None) -> list[str
     return groups
 
 
+def layers(groups: list[str]) -> list[str]:
+    """site.yml's layers (in its order) with a play on one of `groups`, named in the
+    play's host pattern: the layers a change to those groups' services needs."""
+    wanted = set(groups)
+    found = []
+    for entry in yaml.safe_load((paths.ANSIBLE_DIR / "site.yml").read_text()):
+        layer = entry["import_playbook"]
+        plays = yaml.safe_load((paths.ANSIBLE_DIR / layer).read_text())
+        named = {g for play in plays for g in re.split(r"[:,&!\s]+", play["hosts"]) if g}
+        if named & wanted:
+            found.append(layer)
+    return found
+
+
 def reconverge(env: str, path: str) -> converge.Result:
-    """Re-run site.yml on the hosts of the services that own or read `path` only."""
+    """Re-run, on the hosts of the services that own or read `path` only, the layers of
+    site.yml that configure those services (not the whole site.yml: a rotation of one
+    service's secret then costs that service's plays, not every layer's no-op)."""
     inventory: Path = hosts.key_dir(env) / "inventory.yml"
-    return converge.playbook(inventory, "site.yml", limit=",".join(converge_groups(path)))
+    groups = converge_groups(path)
+    return converge.playbook(inventory, *layers(groups), limit=",".join(groups))

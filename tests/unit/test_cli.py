@@ -76,6 +76,21 @@ def test_rotating_a_shared_secret_reconverges_its_readers_too():
         secrets.converge_groups("nobody/x")
 
 
+def test_a_rotation_reconverges_only_the_layers_of_its_services():
+    from datalab import secrets
+
+    assert secrets.layers(["etcd"]) == ["playbooks/discovery.yml"]
+    # In site.yml's order: the owner's layer before its readers'.
+    assert secrets.layers(secrets.converge_groups("object_store/spark")) == [
+        "playbooks/data.yml",
+        "playbooks/compute.yml",
+    ]
+    assert secrets.layers(["kafka", "prometheus"]) == [
+        "playbooks/streaming.yml",
+        "playbooks/monitoring.yml",
+    ]
+
+
 def test_smoke_prints_a_table_and_exits_1_on_a_failure(monkeypatch):
     from datalab import smoke
 

@@ -51,6 +51,7 @@ def test_jmx_password_hash_matches_what_the_exporter_computes():
     exporter = format(int.from_bytes(hashlib.sha256(f"{salt}:{password}".encode()).digest()), "x")
     assert datalab_crypt.jmx_password_hash(password, salt) == exporter != full
     other = "salt-1"
-    assert datalab_crypt.jmx_password_hash(password, other) == hashlib.sha256(
-        f"{other}:{password}".encode()
-    ).hexdigest()
+    assert (
+        datalab_crypt.jmx_password_hash(password, other)
+        == hashlib.sha256(f"{other}:{password}".encode()).hexdigest()
+    )
