@@ -54,6 +54,6 @@ lint: venv
 
 test: lint prepare
 	@echo "==> pytest (unit; terraform fmt/validate/test/plan; lab)"
-	$(BIN)/pytest -ra --durations=15
+	$(BIN)/pytest -ra --durations=40
 	@echo "==> the jobs in local mode (Spark + Delta, Prefect, MLflow: jobs/README.md)"
 	$(MAKE) test-jobs

@@ -125,7 +125,8 @@ def data_cluster(lab_services):
     data = fresh_hosts(CLUSTER_ENV, CLUSTER_VAR_FILE, CLUSTER_OVERRIDES)
     inventory = hosts.key_dir(CLUSTER_ENV) / "inventory.yml"
     start = time.monotonic()
-    result = converge.playbook(inventory, *DATA_LAYERS)
+    # The compute host is not under test: it stays unconverged.
+    result = converge.playbook(inventory, *DATA_LAYERS, limit="control:data")
     assert result.returncode == 0, result.output[-5000:]
     print(f"data cluster converged in {time.monotonic() - start:.0f} s")
     yield data, inventory
