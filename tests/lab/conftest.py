@@ -3,9 +3,10 @@
 foundation probe, destroyed at the end of the session. DATALAB_TEST_ENV and
 DATALAB_TEST_CIDR give a second, parallel run (another checkout) its own environment.
 
-The multi-node data plane (three data hosts: the object store and Kafka clusters) is a
-second environment, `labstore`, shared by the cluster tests of both services and
-converged once; DATALAB_CLUSTER_ENV and DATALAB_CLUSTER_CIDR move it likewise."""
+The clusters (three control hosts: Vault raft and the etcd members; three data hosts:
+the object store and Kafka) are a second environment, `labcluster`, shared by the
+cluster tests of every one of them and converged once; DATALAB_CLUSTER_ENV and
+DATALAB_CLUSTER_CIDR move it likewise."""
 
 from __future__ import annotations
 
@@ -29,14 +30,20 @@ OVERRIDES = {
 PROBE = paths.REPO / "tests" / "lab" / "probe.yml"
 # The layers a Vault cluster needs (site.yml's first two), for tests of Vault alone.
 VAULT_LAYERS = ("playbooks/common.yml", "playbooks/vault.yml")
-# The staging shape of the data group (three hosts), the other groups at their minimum.
-CLUSTER_ENV = os.environ.get("DATALAB_CLUSTER_ENV", "labstore")
-CLUSTER_VAR_FILE = Path(__file__).parent / "labstore.tfvars"
+# The staging shape of the control and data groups (three hosts each).
+CLUSTER_ENV = os.environ.get("DATALAB_CLUSTER_ENV", "labcluster")
+CLUSTER_VAR_FILE = Path(__file__).parent / "labcluster.tfvars"
 CLUSTER_OVERRIDES = {
     "environment": CLUSTER_ENV,
     "network_cidr": os.environ.get("DATALAB_CLUSTER_CIDR", "172.30.95.0/24"),
 }
-DATA_LAYERS = (*VAULT_LAYERS, "playbooks/data.yml", "playbooks/streaming.yml")
+# Discovery too: the Vault cluster's name (active.vault) follows its active node.
+CLUSTER_LAYERS = (
+    *VAULT_LAYERS,
+    "playbooks/discovery.yml",
+    "playbooks/data.yml",
+    "playbooks/streaming.yml",
+)
 
 
 def containers(env: str = ENV) -> list[str]:
@@ -120,22 +127,23 @@ def converged(lab_env):
 
 @pytest.fixture(scope="session")
 def data_cluster(lab_services):
-    """Three data hosts with the object store and Kafka clustered on them (and the Vault
-    they need), converged once for every cluster test of the data plane."""
+    """Three control hosts with Vault and etcd clustered on them, three data hosts with
+    the object store and Kafka clustered on them, converged once (one run: the layers of
+    both groups go side by side) for every cluster test."""
     data = fresh_hosts(CLUSTER_ENV, CLUSTER_VAR_FILE, CLUSTER_OVERRIDES)
     inventory = hosts.key_dir(CLUSTER_ENV) / "inventory.yml"
     start = time.monotonic()
     # The compute host is not under test: it stays unconverged.
-    result = converge.playbook(inventory, *DATA_LAYERS, limit="control:data")
+    result = converge.playbook(inventory, *CLUSTER_LAYERS, limit="control:data")
     assert result.returncode == 0, result.output[-5000:]
-    print(f"data cluster converged in {time.monotonic() - start:.0f} s")
+    print(f"clusters converged in {time.monotonic() - start:.0f} s")
     yield data, inventory
     _destroy_data_cluster()
 
 
-# The data cluster goes as soon as the last test that uses it is done, not at the end of
-# the session: its idle brokers and stores would slow every later test on two cores. Its
-# tests run before the dev environment's (pytest_collection_modifyitems).
+# The clusters go as soon as the last test that uses them is done, not at the end of
+# the session: their idle brokers and stores would slow every later test on two cores.
+# Their tests run before the dev environment's (pytest_collection_modifyitems).
 _data_cluster_pending: set[str] = set()
 _data_cluster_destroyed: list[bool] = []
 

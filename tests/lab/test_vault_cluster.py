@@ -13,29 +13,30 @@ from pathlib import Path
 import hvac
 import pytest
 import requests
-from datalab import converge, discovery, hosts, vault
+from datalab import converge, discovery, vault
 
-from tests.lab.conftest import VAULT_LAYERS, containers, datalab, fresh_hosts, host_of, retry
+from tests.lab.conftest import (
+    CLUSTER_ENV,
+    CLUSTER_VAR_FILE,
+    VAULT_LAYERS,
+    datalab,
+    host_of,
+    retry,
+)
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
 
-ENV = "labha"
-VAR_FILE = Path(__file__).parent / "labha.tfvars"
-# Only the Vault nodes (also the etcd members) are converged: the environment's data and
-# compute hosts exist because every environment has them, but no test here uses them.
+ENV = CLUSTER_ENV
+VAR_FILE = CLUSTER_VAR_FILE
+# The Vault nodes (also the etcd members): what a replacement re-converges.
 NODES = "vault"
 
 
 @pytest.fixture(scope="module")
-def cluster(lab_services):
-    data = fresh_hosts(ENV, VAR_FILE)
-    inventory = hosts.key_dir(ENV) / "inventory.yml"
-    # Discovery too (3 etcd members on the control hosts): active.vault must follow.
-    result = converge.playbook(inventory, *VAULT_LAYERS, "playbooks/discovery.yml", limit=NODES)
-    assert result.returncode == 0, result.output[-5000:]
-    yield data, inventory, vault.environment(ENV)
-    hosts.down(ENV, var_file=VAR_FILE)
-    assert containers(ENV) == []
+def cluster(data_cluster):
+    """The clusters' environment (conftest): its data hosts' tests ran first."""
+    data, inventory = data_cluster
+    return data, inventory, vault.environment(ENV)
 
 
 def _retry(fn, seconds=60):
