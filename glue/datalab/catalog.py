@@ -22,3 +22,8 @@ def services() -> dict[str, dict]:
 def port(name: str) -> int:
     """The port clients connect to for service `name`."""
     return int(services()[name]["port"])
+
+
+def ui_port(name: str) -> int:
+    """The port of the web UI of service `name` (HTTPS)."""
+    return int(services()[name]["ui_port"])

@@ -205,6 +205,7 @@ def up(
         ]
     # Ports from the service catalog, by name (spark-master as spark_master).
     ports = {name.replace("-", "_"): e["port"] for name, e in catalog.services().items()}
+    ports["spark_ui"] = catalog.ui_port("spark-master")
     endpoints = [
         (label, url.format(address=data["hosts"][data["groups"][group][0]]["address"], **ports))
         for group, label, url in (
@@ -222,7 +223,7 @@ def up(
             (
                 "spark_master",
                 "spark",
-                "spark://{address}:{spark_master}  UI https://{address}:8480",
+                "spark://{address}:{spark_master}  UI https://{address}:{spark_ui}",
             ),
             (
                 "mlflow",

@@ -103,7 +103,7 @@ def _kafka(t: Platform, host: str, address: str) -> str:
 
 
 def _spark(t: Platform, host: str, address: str) -> str:
-    state = t.get(f"https://{address}:8480/json/").json()
+    state = t.get(f"https://{address}:{catalog.ui_port('spark-master')}/json/").json()
     _expect(state.get("status") == "ALIVE", f"master status {state.get('status')}")
     workers = state.get("aliveworkers", 0)
     _expect(workers >= 1, "no alive worker")
