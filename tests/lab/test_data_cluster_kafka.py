@@ -11,7 +11,7 @@ import re
 import time
 
 import pytest
-from datalab import converge, secrets, vault
+from datalab import converge, discovery, secrets, vault
 
 from tests.lab.conftest import CLUSTER_ENV, datalab, host_of, retry
 from tests.lab.kafka_client import (
@@ -40,16 +40,14 @@ def kafka_cluster(data_cluster):
     for name in ("data-2", "data-3"):
         for user in ("admin", "ingest", "spark"):
             configs[name, user] = put_config(hosts[name], f"kafka-{user}", client_config(e, user))
-    return hosts, addresses, configs
-
-
-def bootstrap(addresses) -> str:
-    return ",".join(f"{a}:{CLIENT_PORT}" for a in addresses.values())
+    # Clients bootstrap from the service's name, as Spark's do: any healthy broker.
+    name = f"{discovery.fqdn('kafka', data['vars']['datalab_domain'])}:{CLIENT_PORT}"
+    return hosts, addresses, configs, name
 
 
 def run_as(cluster, on: str, user: str, *argv: str, stdin: str | None = None, timeout=180):
-    hosts, addresses, configs = cluster
-    return tool(hosts[on], *argv, "--bootstrap-server", bootstrap(addresses),
+    hosts, _, configs, name = cluster
+    return tool(hosts[on], *argv, "--bootstrap-server", name,
                 "--command-config", configs[on, user], stdin=stdin, timeout=timeout)  # fmt: skip
 
 
@@ -65,7 +63,7 @@ def produce(cluster, on: str, topic: str, records: range):
 
 
 def under_replicated(cluster, on: str) -> str:
-    hosts, addresses, _ = cluster
+    hosts, addresses, _, _ = cluster
     out = admin_tool(hosts[on], addresses[on], "topics", "--describe",
                      "--under-replicated-partitions")  # fmt: skip
     assert out.rc == 0, out.stderr[-2000:]
@@ -73,7 +71,7 @@ def under_replicated(cluster, on: str) -> str:
 
 
 def test_three_voters_and_three_brokers(kafka_cluster):
-    hosts, addresses, _ = kafka_cluster
+    hosts, addresses, _, _ = kafka_cluster
     # This tool wants its connection options before the subcommand.
     out = tool(hosts["data-2"], "metadata-quorum", "--bootstrap-server",
                f"{addresses['data-2']}:{INTERNAL_PORT}", "--command-config",
@@ -84,7 +82,9 @@ def test_three_voters_and_three_brokers(kafka_cluster):
 
 
 def test_one_broker_down_acks_all_loses_nothing_and_the_isr_recovers(kafka_cluster):
-    hosts, addresses, _ = kafka_cluster
+    """The first broker (the first address a client would have been given) is the one
+    that goes: clients that know the cluster by its name go on."""
+    hosts, addresses, _, _ = kafka_cluster
     topic = f"ingest.cluster-{int(time.time())}"
     out = run_as(kafka_cluster, "data-2", "admin", "topics", "--create", "--topic", topic,
                  "--partitions", "3", "--replication-factor", "3")  # fmt: skip
@@ -121,7 +121,7 @@ def test_one_broker_down_acks_all_loses_nothing_and_the_isr_recovers(kafka_clust
 
 
 def test_rolling_restart_waits_for_in_sync_replicas(kafka_cluster):
-    hosts, _, _ = kafka_cluster
+    hosts, _, _, _ = kafka_cluster
     start = time.monotonic()
     out = hosts["data-3"].run("/usr/local/libexec/datalab-kafka-restart 0")
     assert out.rc == 0, out.stderr[-2000:]
@@ -131,7 +131,7 @@ def test_rolling_restart_waits_for_in_sync_replicas(kafka_cluster):
 
 
 def test_rotated_scram_password_replaces_the_old_one(kafka_cluster, data_cluster):
-    hosts, addresses, _ = kafka_cluster
+    hosts, addresses, _, _ = kafka_cluster
     _, inventory = data_cluster
     e = vault.environment(CLUSTER_ENV)
     old = secrets.get(e, "kafka/scram-ingest")[0]["password"]
