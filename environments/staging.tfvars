@@ -1,5 +1,5 @@
 # staging: the clustered topology on the same local stack, for cluster tests
-# (3 Vault + 3 Consul servers, 3 Kafka brokers, 2 Spark workers).
+# (3 Vault + 3 etcd members, 3 Kafka brokers, 2 Spark workers).
 
 environment  = "staging"
 network_cidr = "172.30.20.0/24"

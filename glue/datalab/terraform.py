@@ -3,7 +3,7 @@ docs/decisions/0001-terraform-wrapper.md for why not python-terraform).
 
 Every call runs `terraform -chdir=<stack>` with the project's CLI config (providers from
 the filesystem mirror that `datalab lab prepare` fills), no prompts, and the
-environment's workspace selected.
+environment's workspace in TF_WORKSPACE.
 """
 
 from __future__ import annotations
@@ -76,9 +76,15 @@ class Stack:
             raise DatalabError(f"no environment file {self.var_file}; known environments: {known}")
 
     def _tf(self, *args: str, capture: bool = False, check: bool = True, what: str | None = None):
+        # The workspace goes with each command (TF_WORKSPACE), not through the directory's
+        # selected workspace: two environments applied at once would switch each other's.
+        env = environ()
+        env.pop("TF_WORKSPACE", None)
+        if args[0] not in ("init", "workspace"):
+            env["TF_WORKSPACE"] = self.env
         return run(
             [binary(), f"-chdir={self.dir}", *args],
-            env=environ(),
+            env=env,
             capture=capture,
             check=check,
             what=what or f"terraform {args[0]} ({self.env})",
@@ -95,7 +101,9 @@ class Stack:
             or not (self.dir / ".terraform.lock.hcl").exists()
         ):
             self._tf("init", "-input=false", "-no-color", capture=True)
-        self._tf("workspace", "select", "-or-create", self.env, capture=True)
+        listed = self._tf("workspace", "list", capture=True).stdout
+        if self.env not in listed.replace("*", " ").split():
+            self._tf("workspace", "new", self.env, capture=True, check=False)
 
     def _var_args(self, extra_vars: dict[str, str] | None) -> list[str]:
         args = [f"-var-file={self.var_file}"]

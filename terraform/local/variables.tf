@@ -46,7 +46,7 @@ variable "reserved_cidrs" {
 }
 
 variable "host_groups" {
-  description = "Hosts per group: count (1-9) and memory limit in MiB. Groups: control (Vault, Consul servers, Postgres), data (object store, Kafka), compute (Spark, Prefect workers)."
+  description = "Hosts per group: count (1-9) and memory limit in MiB. Groups: control (Vault, etcd, Postgres), data (object store, Kafka), compute (Spark, Prefect workers)."
   type = map(object({
     count     = number
     memory_mb = optional(number, 2048)

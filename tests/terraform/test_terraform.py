@@ -65,9 +65,7 @@ def test_staging_topology():
         for line in out.stdout.splitlines()
         if "docker_container.host[" in line and "will be created" in line
     ]
-    assert len(created) == 8, (
-        "3 control (Vault/Consul) + 3 data (Kafka) + 2 compute (Spark workers)"
-    )
+    assert len(created) == 8, "3 control (Vault/etcd) + 3 data (Kafka) + 2 compute (Spark workers)"
 
 
 BAD_VALUES = [
