@@ -6,12 +6,7 @@ DATALAB_TEST_CIDR give a second, parallel run (another checkout) its own environ
 The clusters (three control hosts: Vault raft and the etcd members; three data hosts:
 the object store and Kafka) are a second environment, `labcluster`, shared by the
 cluster tests of every one of them and converged once; DATALAB_CLUSTER_ENV and
-DATALAB_CLUSTER_CIDR move it likewise.
-
-Two cores are idle most of the time a cluster test waits (a broker failing over, a node
-catching up), so the next environments are made ahead, in a background thread: the
-HashiCorp Vault node while the clusters converge, the dev environment once they are
-converged (`Ahead`). A run that selects no test of an environment does not make it."""
+DATALAB_CLUSTER_CIDR move it likewise."""
 
 from __future__ import annotations
 
@@ -19,15 +14,12 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 import testinfra
-from datalab import artifacts, converge, hosts, lab, paths
+from datalab import converge, hosts, lab, paths
 from datalab.proc import run
 
 ENV = os.environ.get("DATALAB_TEST_ENV", "labtest")
@@ -52,9 +44,6 @@ CLUSTER_LAYERS = (
     "playbooks/data.yml",
     "playbooks/streaming.yml",
 )
-# One node with the other Vault flavour, HashiCorp Vault (test_vault_flavour).
-VAULT_ENV = "labvault"
-VAULT_VAR_FILE = Path(__file__).parent / "labvault.tfvars"
 
 
 def containers(env: str = ENV) -> list[str]:
@@ -119,88 +108,10 @@ def lab_services(prepared_lab):
         action()
 
 
-class Ahead:
-    """An environment made in a background thread while other tests run: first its
-    hosts, then its converge; each fixture waits only for the part it needs. The
-    converge's output is kept, not streamed (it would land in another test's output)."""
-
-    started: dict[str, Ahead] = {}
-
-    def __init__(self, env: str, make_hosts: Callable[[], tuple], make_converge: Callable):
-        self.env, self.since = env, time.monotonic()
-        self.hosts: Future = Future()
-        self.converged: Future = Future()
-        self.used = False
-        threading.Thread(
-            target=self._work, args=(make_hosts, make_converge), name=f"ahead-{env}", daemon=True
-        ).start()
-
-    def _work(self, make_hosts, make_converge) -> None:
-        try:
-            made = make_hosts()
-        except BaseException as error:  # the waiting fixture raises it
-            self.hosts.set_exception(error)
-            self.converged.set_exception(error)
-            return
-        self.hosts.set_result(made)
-        try:
-            self.converged.set_result(make_converge(made, stream=False))
-        except BaseException as error:
-            self.converged.set_exception(error)
-
-    @classmethod
-    def start(cls, env: str, make_hosts, make_converge) -> None:
-        """Make `env` ahead, once, if a selected test needs it."""
-        if env in _wanted_envs and env not in cls.started:
-            cls.started[env] = cls(env, make_hosts, make_converge)
-
-    @classmethod
-    def hosts_of(cls, env: str, make_hosts):
-        ahead = cls.started.get(env)
-        if ahead is None:
-            return make_hosts()
-        ahead.used = True
-        return ahead.hosts.result()
-
-    @classmethod
-    def converge_of(cls, env: str, made, make_converge):
-        ahead = cls.started.get(env)
-        if ahead is None:
-            return make_converge(made)
-        result = ahead.converged.result()
-        print(f"{env}: made ahead, ready {time.monotonic() - ahead.since:.0f} s after its start")
-        return result
-
-
-# The environments the selected tests use (pytest_collection_modifyitems).
-_wanted_envs: set[str] = set()
-
-
-def _dev_hosts():
-    data = fresh_hosts(ENV, paths.env_file("dev"), OVERRIDES)
-    return data, hosts.key_dir(ENV) / "inventory.yml"
-
-
-def _dev_converge(made, stream: bool = True):
-    return converge.playbook(made[1], "site.yml", PROBE, stream=stream)
-
-
-def vault_node_hosts():
-    """The HashiCorp Vault node; its artifact is built here when the store lacks it (a
-    cold build takes about 15 minutes, a warm one seconds)."""
-    pin = next(a for a in artifacts.load_manifest() if a.name == "vault")
-    artifacts.ensure(pin, artifacts.store_dir())
-    fresh_hosts(VAULT_ENV, VAULT_VAR_FILE)
-    return hosts.key_dir(VAULT_ENV) / "inventory.yml"
-
-
-def vault_node_converge(inventory, stream: bool = True):
-    return converge.playbook(inventory, *VAULT_LAYERS, limit="control-1", stream=stream)
-
-
 @pytest.fixture(scope="session")
 def lab_env(lab_services):
-    yield Ahead.hosts_of(ENV, _dev_hosts)
+    data = fresh_hosts(ENV, paths.env_file("dev"), OVERRIDES)
+    yield data, hosts.key_dir(ENV) / "inventory.yml"
     hosts.down(ENV, var_file=paths.env_file("dev"), overrides=OVERRIDES)
     assert containers() == [], "destroy left containers behind"
 
@@ -208,7 +119,7 @@ def lab_env(lab_services):
 @pytest.fixture(scope="session")
 def converged(lab_env):
     data, inventory = lab_env
-    first = Ahead.converge_of(ENV, lab_env, _dev_converge)
+    first = converge.playbook(inventory, "site.yml", PROBE)
     assert first.returncode == 0, first.output[-5000:]
     assert first.total_changed > 0
     return data, inventory, first
@@ -219,7 +130,6 @@ def data_cluster(lab_services):
     """Three control hosts with Vault and etcd clustered on them, three data hosts with
     the object store and Kafka clustered on them, converged once (one run: the layers of
     both groups go side by side) for every cluster test."""
-    Ahead.start(VAULT_ENV, vault_node_hosts, vault_node_converge)
     data = fresh_hosts(CLUSTER_ENV, CLUSTER_VAR_FILE, CLUSTER_OVERRIDES)
     inventory = hosts.key_dir(CLUSTER_ENV) / "inventory.yml"
     start = time.monotonic()
@@ -227,7 +137,6 @@ def data_cluster(lab_services):
     result = converge.playbook(inventory, *CLUSTER_LAYERS, limit="control:data")
     assert result.returncode == 0, result.output[-5000:]
     print(f"clusters converged in {time.monotonic() - start:.0f} s")
-    Ahead.start(ENV, _dev_hosts, _dev_converge)
     yield data, inventory
     _destroy_data_cluster()
 
@@ -256,12 +165,6 @@ def pytest_collection_modifyitems(items):
         return 1 if "lab_env" not in getattr(item, "fixturenames", ()) else 2
 
     items.sort(key=rank)
-    for item in items:
-        names = getattr(item, "fixturenames", ())
-        if "lab_env" in names:
-            _wanted_envs.add(ENV)
-        if item.module.__name__.endswith("test_vault_flavour"):
-            _wanted_envs.add(VAULT_ENV)
     _data_cluster_pending.update(
         item.nodeid for item in items if "data_cluster" in getattr(item, "fixturenames", ())
     )
@@ -272,15 +175,3 @@ def pytest_runtest_teardown(item, nextitem):
         _data_cluster_pending.discard(item.nodeid)
         if not _data_cluster_pending and not _data_cluster_destroyed and nextitem is not None:
             _destroy_data_cluster()
-
-
-def pytest_sessionfinish(session):
-    # An environment made ahead that no test took (a run stopped early) is destroyed;
-    # the fixtures that took theirs destroy them.
-    for env, ahead in Ahead.started.items():
-        if ahead.used:
-            continue
-        try:
-            ahead.converged.exception()  # wait for its converge to finish
-        finally:
-            lab.remove_environment_objects(env)
