@@ -101,9 +101,9 @@ class Stack:
             or not (self.dir / ".terraform.lock.hcl").exists()
         ):
             self._tf("init", "-input=false", "-no-color", capture=True)
-        listed = self._tf("workspace", "list", capture=True).stdout
-        if self.env not in listed.replace("*", " ").split():
-            self._tf("workspace", "new", self.env, capture=True, check=False)
+        # Creates it when missing; which workspace the directory selects no longer
+        # matters (every other command names its own).
+        self._tf("workspace", "select", "-or-create", self.env, capture=True)
 
     def _var_args(self, extra_vars: dict[str, str] | None) -> list[str]:
         args = [f"-var-file={self.var_file}"]
