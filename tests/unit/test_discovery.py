@@ -80,3 +80,50 @@ def test_the_roles_read_their_ports_from_the_catalog():
         assert default == f"{{{{ datalab_services['{source}'].port }}}}", (name, default)
         assert services[name]["check"]["kind"] in ("tcp", "https"), name
     assert catalog.ui_port("spark-master") == 8480
+
+
+# Who may connect, as each role's default reads it (catalog entry -> role, variable).
+ROLE_SOURCES = {
+    "vault": ("vault", "vault_client_sources"),
+    "etcd": ("etcd", "etcd_client_sources"),
+    "s3": ("object_store", "object_store_s3_sources"),
+    "kafka": ("kafka", "kafka_client_sources"),
+    "mlflow": ("mlflow", "mlflow_client_sources"),
+    "prefect": ("prefect", "prefect_client_sources"),
+    "prometheus": ("prometheus", "prometheus_admin_sources"),
+    "postgres": ("postgres", "postgres_client_sources"),
+}
+
+
+def test_the_firewall_and_the_scrapes_read_the_catalog():
+    """Each service's protocol, clients and metrics are named once, in the catalog; the
+    roles' firewall sources and metrics ports are read from it through the filters."""
+    import sys
+
+    import yaml
+    from datalab import catalog, paths
+
+    sys.path.insert(0, str(paths.ANSIBLE_DIR / "filter_plugins"))
+    from datalab_catalog import metrics_port, service_sources
+
+    services = catalog.services()
+    assert {s["protocol"] for s in services.values()} <= {"https", "kafka", "postgres", "spark"}
+    for name, (role, variable) in ROLE_SOURCES.items():
+        defaults = yaml.safe_load(
+            (paths.ANSIBLE_DIR / "roles" / role / "defaults" / "main.yml").read_text()
+        )
+        assert f"datalab_services['{name}'] | datalab_service_sources" in defaults[variable], name
+    groups = {
+        "all": ["c-1", "d-1", "x-1"],
+        "mlflow": ["c-1"],
+        "prefect_server": ["c-1"],
+        "spark_workers": ["x-1"],
+        "prefect_workers": ["x-1"],
+    }
+    assert service_sources(services["mlflow"], groups, ["10.0.0.1"]) == ["x-1", "c-1", "10.0.0.1"]
+    assert service_sources(services["etcd"], groups, ["10.0.0.1"]) == groups["all"]
+    assert service_sources(services["prometheus"], groups, ["10.0.0.1"]) == ["10.0.0.1"]
+    # Metrics on their own port, on the web UI's, or on the service's.
+    assert metrics_port(services["kafka"]) == 9404
+    assert metrics_port(services["spark-master"]) == services["spark-master"]["ui_port"]
+    assert metrics_port(services["vault"]) == services["vault"]["port"]
