@@ -5,7 +5,7 @@ environment  = "dev"
 network_cidr = "172.30.10.0/24"
 
 host_groups = {
-  control = { count = 1, memory_mb = 4096 } # Vault, etcd, Postgres, MLflow, Prefect, Prometheus, Grafana
+  control = { count = 1, memory_mb = 4096 } # Vault, etcd, Postgres, MLflow, Prefect, Prometheus, Perses
   data    = { count = 1, memory_mb = 4096 } # object store, Kafka
   compute = { count = 1, memory_mb = 6144 } # Spark master + worker, Prefect worker
 }

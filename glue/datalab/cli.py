@@ -241,6 +241,11 @@ def up(
                 "https://{address}:{prometheus}  admin: datalab secrets get prometheus/web"
                 " --reveal",
             ),
+            (
+                "perses",
+                "dashboards",
+                "https://{address}:{perses}  admin: datalab secrets get perses/admin --reveal",
+            ),
         )
         if data["groups"].get(group)
     ]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import botocore.exceptions
 import requests
 
-from datalab import DatalabError, catalog, converge, discovery, jobs
+from datalab import DatalabError, catalog, converge, dashboards, discovery, jobs
 from datalab import vault as vault_mod
 from datalab.platform import Platform
 
@@ -158,6 +158,18 @@ def _prometheus(t: Platform, host: str, address: str) -> str:
     return f"{len(targets)} targets up"
 
 
+def _dashboards(t: Platform, host: str, address: str) -> str:
+    """Perses over TLS with the admin's login; its Prometheus datasource answers, and
+    every panel of every provisioned dashboard has data (the jobs dashboard's after a
+    medallion run: `datalab run medallion`)."""
+    session = dashboards.login(t)
+    _expect(bool(session.query("up")), "the Prometheus datasource returned no series for `up`")
+    count, empty = dashboards.empty_panels(session)
+    _expect(count > 0, "no dashboard is provisioned")
+    _expect(not empty, "no data: " + ", ".join(empty))
+    return f"datasource healthy; {count} dashboards, every panel has data"
+
+
 def _medallion(t: Platform, host: str, address: str) -> str:
     """The deployed pipeline on a batch of its own (a fresh dataset, dropped after):
     every row accounted for and gold equal to the baseline on the same files. Files
@@ -209,6 +221,7 @@ COMPONENTS: dict[str, tuple[str, Callable]] = {
     "medallion": ("prefect_workers", _medallion),
     "model": ("mlflow", _model),
     "prometheus": ("prometheus", _prometheus),
+    "dashboards": ("perses", _dashboards),
 }
 
 

@@ -11,7 +11,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from . import bronze, generate, gold, lake, maintenance, silver, tables
+from . import bronze, generate, gold, lake, maintenance, metrics, silver, tables
 
 # The line a deployed medallion run logs last: what `datalab run medallion` and
 # `datalab smoke` read back from the run's logs (the flow's result is not persisted).
@@ -123,6 +123,8 @@ def medallion(
     if drop_after:
         drop_task(layout)
     get_run_logger().info("%s%s", REPORT, json.dumps(report))
+    if not drop_after:  # a dropped dataset (smoke's) leaves no figures behind
+        metrics.write(report)  # for Prometheus (the jobs dashboard), on the platform
     return result
 
 

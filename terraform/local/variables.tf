@@ -79,7 +79,7 @@ variable "service_placement" {
     mlflow          = { group = "control", max_hosts = 1 }
     prefect_server  = { group = "control", max_hosts = 1 }
     prometheus      = { group = "control", max_hosts = 1 }
-    grafana         = { group = "control", max_hosts = 1 }
+    perses          = { group = "control", max_hosts = 1 }
     object_store    = { group = "data" }
     kafka           = { group = "data" }
     spark_master    = { group = "compute", max_hosts = 1 }

@@ -63,6 +63,7 @@ ROLE_PORTS = {
     "prefect": ("prefect", "prefect_port"),
     "spark-master": ("spark", "spark_master_port"),
     "prometheus": ("prometheus", "prometheus_port"),
+    "perses": ("perses", "perses_port"),
 }
 
 
@@ -91,6 +92,7 @@ ROLE_SOURCES = {
     "mlflow": ("mlflow", "mlflow_client_sources"),
     "prefect": ("prefect", "prefect_client_sources"),
     "prometheus": ("prometheus", "prometheus_admin_sources"),
+    "perses": ("perses", "perses_admin_sources"),
     "postgres": ("postgres", "postgres_client_sources"),
 }
 
@@ -119,10 +121,12 @@ def test_the_firewall_and_the_scrapes_read_the_catalog():
         "prefect_server": ["c-1"],
         "spark_workers": ["x-1"],
         "prefect_workers": ["x-1"],
+        "perses": ["c-1"],
     }
     assert service_sources(services["mlflow"], groups, ["10.0.0.1"]) == ["x-1", "c-1", "10.0.0.1"]
     assert service_sources(services["etcd"], groups, ["10.0.0.1"]) == groups["all"]
-    assert service_sources(services["prometheus"], groups, ["10.0.0.1"]) == ["10.0.0.1"]
+    # Prometheus: the operators and Perses (its datasource).
+    assert service_sources(services["prometheus"], groups, ["10.0.0.1"]) == ["c-1", "10.0.0.1"]
     # Metrics on their own port, on the web UI's, or on the service's.
     assert metrics_port(services["kafka"]) == 9404
     assert metrics_port(services["spark-master"]) == services["spark-master"]["ui_port"]
