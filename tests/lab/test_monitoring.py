@@ -22,7 +22,17 @@ pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("prepared_lab")]
 PORT = 9090
 NODE_PORT = 9100
 HOSTS = ("control-1", "data-1", "compute-1")
-JOBS = {"prometheus", "node", "vault", "etcd", "spark_master", "spark_worker", "prefect", "kafka"}
+JOBS = {
+    "prometheus",
+    "node",
+    "vault",
+    "etcd",
+    "spark_master",
+    "spark_worker",
+    "prefect",
+    "kafka",
+    "perses",
+}
 KAFKA_METRICS_PORT = 9404
 ALERTS = {
     "ServiceDown",
