@@ -121,6 +121,10 @@ def test_package_from_proxy_runs_under_systemd(converged):
         assert host.socket("tcp://127.0.0.1:11211").is_listening
 
 
+# Where an archive's role runs, when not on the compute host.
+ARCHIVE_HOSTS = {"kafka": "data-1", "jmx_exporter": "data-1", "perses": "control-1"}
+
+
 @pytest.mark.parametrize(
     "artifact",
     # On-demand artifacts (Vault) have their own lab test; wheelhouses are not commands:
@@ -135,9 +139,9 @@ def test_package_from_proxy_runs_under_systemd(converged):
 def test_artifact_installed_verified_and_runs(converged, artifact):
     data, inventory, _ = converged
     # Archives are installed by the role that uses them, on its hosts (Spark's on the
-    # compute host, Kafka's and its JMX exporter agent on the data host); they prove
-    # themselves by a file of their unpacked content, not by a command.
-    archive_host = "data-1" if artifact.name in ("kafka", "jmx_exporter") else "compute-1"
+    # compute host, Kafka's and its JMX exporter agent on the data host, Perses' on the
+    # control host); they prove themselves by a file of their unpacked content.
+    archive_host = ARCHIVE_HOSTS.get(artifact.name, "compute-1")
     host = host_of(inventory, archive_host if artifact.unpack else "control-1")
     home = f"/opt/datalab/{artifact.name}/{artifact.version}"
     binary = f"{home}/{artifact.file.rsplit('/', 1)[-1]}"
